@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from shafaf.core.home import health_view, home_view
+
+urlpatterns = [
+    path("", home_view, name="home"),
+    path("healthz", health_view, name="health"),
+    path("", include("shafaf.accounts.urls")),
+    path("", include("shafaf.projects.urls")),
+    path("", include("shafaf.audit.urls")),
+    path("api/", include("shafaf.api.urls")),
+]

@@ -1,0 +1,33 @@
+import pytest
+
+from tests.factories import World, verified_login
+
+
+@pytest.fixture
+def world(db):
+    return World()
+
+
+@pytest.fixture
+def login(client):
+    """login(user) signs the test client in, two-factor confirmed."""
+
+    def _login(user):
+        verified_login(client, user)
+        return client
+
+    return _login
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    # Argon2 is the production hasher (tested in accounts); MD5 keeps the persona factories fast.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

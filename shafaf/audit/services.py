@@ -1,0 +1,88 @@
+"""Writing to the audit chain. Every service write calls `record()` inside its own transaction."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from shafaf.core import context
+
+from .chain import compute_hash, jsonable
+from .models import AuditChainHead, AuditCheckpoint, AuditEvent
+
+
+def subject_type_of(subject) -> str:
+    meta = subject._meta
+    return f"{meta.app_label}.{meta.model_name}"
+
+
+def diff(before: dict, after: dict) -> dict:
+    """The fields whose value changed, as {field: [old, new]} in JSON-ready form."""
+    changes = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = jsonable(before.get(key)), jsonable(after.get(key))
+        if old != new:
+            changes[key] = [old, new]
+    return changes
+
+
+def _role_for(actor, organization) -> str:
+    if actor is None:
+        return ""
+    memberships = actor.active_memberships()
+    if organization is not None:
+        own = memberships.filter(organization=organization).values_list("role", flat=True).first()
+        if own:
+            return own
+    return memberships.order_by("role").values_list("role", flat=True).first() or ""
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    subject,
+    changes: dict | None = None,
+    reason: str = "",
+    organization=None,
+    role: str | None = None,
+) -> AuditEvent:
+    """Appends one event to the chain. Must run inside the caller's transaction, so that the event
+    and the write it records are committed together or not at all."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record() must be called inside transaction.atomic()")
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=timezone.now(),
+        actor=actor if actor is not None and actor.pk else None,
+        actor_username=actor.get_username() if actor is not None and actor.pk else "",
+        actor_role=role if role is not None else _role_for(actor, organization),
+        organization=organization,
+        action=action,
+        subject_type=subject_type_of(subject),
+        subject_id=str(subject.pk),
+        subject_repr=str(subject)[:300],
+        changes=jsonable(changes or {}),
+        reason=reason or "",
+        request_id=context.get_request_id(),
+        prev_hash=head.hash,
+    )
+    from .chain import content_of
+
+    event.hash = compute_hash(content_of(event))
+    event.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+def checkpoint_create() -> AuditCheckpoint:
+    """Stores the chain's current length and head hash. Refuses when the chain is not whole."""
+    from .chain import verify_everything
+
+    with transaction.atomic():
+        AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        result = verify_everything()
+        if not result.ok:
+            raise ValueError(str(result.problem))
+        return AuditCheckpoint.objects.create(count=result.count, head_hash=result.head_hash)

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.utils import translation
+
+
+def shafaf(request):
+    user = getattr(request, "user", None)
+    authenticated = user is not None and user.is_authenticated
+    can_browse = False
+    if authenticated:
+        from shafaf.audit.selectors import can_browse_audit
+
+        can_browse = can_browse_audit(user)
+    return {
+        "SHAFAF_DEMO_MODE": settings.SHAFAF_DEMO_MODE,
+        "OTHER_LANGUAGE": "en" if (translation.get_language() or "ar").startswith("ar") else "ar",
+        "user_roles": user.role_labels() if authenticated else [],
+        "can_browse_audit": can_browse,
+    }

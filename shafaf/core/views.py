@@ -1,0 +1,29 @@
+"""Helpers every app's views share."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.utils.translation import gettext as _
+
+from shafaf.core.exceptions import DomainError
+
+
+def apply_domain_error(form, error: DomainError) -> None:
+    """Puts a service's refusal onto the form: field errors where the form has the field, the rest on top."""
+    placed = False
+    for field, field_messages in (error.fields or {}).items():
+        target = field if field in form.fields else None
+        for message in field_messages:
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def htmx_template(request, full: str, partial: str) -> str:
+    """The same view renders the whole page, or only the part htmx asked for."""
+    return partial if getattr(request, "htmx", False) and not request.htmx.boosted else full
+
+
+def flash_saved(request) -> None:
+    messages.success(request, _("Saved."))

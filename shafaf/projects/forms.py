@@ -1,0 +1,74 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shafaf.accounts.models import Organization
+from shafaf.core.forms import StyledFormMixin
+
+from .codelists import COUNTRIES, CURRENCIES, SECTORS
+from .models import Project, ProjectLocation
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProjectForm(StyledFormMixin, forms.ModelForm):
+    sector = forms.ChoiceField(label=_("DAC sector"))
+    country = forms.ChoiceField(label=_("Recipient country"))
+    currency = forms.ChoiceField(label=_("Currency"), initial="KWD")
+
+    class Meta:
+        model = Project
+        fields = [
+            "charity",
+            "title_ar",
+            "title_en",
+            "description_ar",
+            "description_en",
+            "project_model",
+            "sector",
+            "country",
+            "beneficiary_group",
+            "beneficiary_count",
+            "planned_start",
+            "planned_end",
+            "currency",
+            "implementing_partner",
+        ]
+        widgets = {
+            "title_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+            "title_en": forms.TextInput(attrs={"dir": "ltr", "lang": "en"}),
+            "description_ar": forms.Textarea(attrs={"dir": "rtl", "lang": "ar", "rows": 4}),
+            "description_en": forms.Textarea(attrs={"dir": "ltr", "lang": "en", "rows": 4}),
+            "planned_start": DATE,
+            "planned_end": DATE,
+        }
+
+    def __init__(self, *args, charities=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sector"].choices = [("", "—"), *SECTORS.choices()]
+        self.fields["country"].choices = [("", "—"), *COUNTRIES.choices()]
+        self.fields["currency"].choices = CURRENCIES.choices()
+        self.fields["implementing_partner"].queryset = Organization.objects.filter(
+            kind="partner", is_active=True
+        ).order_by("name_en")
+        if self.instance.pk or charities is None:
+            del self.fields["charity"]
+        else:
+            self.fields["charity"].queryset = charities
+            if charities.count() == 1:
+                self.fields["charity"].initial = charities.first()
+                self.fields["charity"].widget = forms.HiddenInput()
+
+
+class LocationForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = ProjectLocation
+        fields = ["admin_area_ar", "admin_area_en", "latitude", "longitude"]
+        widgets = {
+            "admin_area_ar": forms.TextInput(attrs={"dir": "rtl"}),
+            "admin_area_en": forms.TextInput(attrs={"dir": "ltr"}),
+            "latitude": forms.NumberInput(attrs={"step": "0.000001", "dir": "ltr"}),
+            "longitude": forms.NumberInput(attrs={"step": "0.000001", "dir": "ltr"}),
+        }
+
+
+LocationFormSet = forms.formset_factory(LocationForm, extra=1, can_delete=True, max_num=50, validate_max=True)

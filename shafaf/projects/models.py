@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from shafaf.accounts.models import Organization
+from shafaf.core.models import TimeStampedModel
+
+from .choices import EXTERNAL_MODELS, INTERNAL_MODELS, BeneficiaryGroup, ProjectModel, ProjectStatus
+from .codelists import COUNTRIES, CURRENCIES, SECTORS
+
+HOME_COUNTRY = "KW"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProjectQuerySet:
+        from . import selectors
+
+        return selectors.projects_visible_to(user, self)
+
+
+class Project(TimeStampedModel):
+    reference = models.CharField(_("reference"), max_length=30, unique=True, editable=False)
+    charity = models.ForeignKey(
+        Organization,
+        verbose_name=_("charity"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+        limit_choices_to={"kind": "charity"},
+    )
+    title_ar = models.CharField(_("title (Arabic)"), max_length=300, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    description_ar = models.TextField(_("description (Arabic)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    project_model = models.CharField(_("MOSA project model"), max_length=40, choices=ProjectModel.choices)
+    sector = models.CharField(_("DAC sector"), max_length=5, help_text=_("The five-digit DAC sector code."))
+    country = models.CharField(_("recipient country"), max_length=2)
+    beneficiary_group = models.CharField(_("beneficiary group"), max_length=20, choices=BeneficiaryGroup.choices)
+    beneficiary_count = models.PositiveIntegerField(_("number of beneficiaries"), validators=[MinValueValidator(1)])
+    planned_start = models.DateField(_("planned start"))
+    planned_end = models.DateField(_("planned end"))
+    currency = models.CharField(_("currency"), max_length=3, default="KWD")
+    implementing_partner = models.ForeignKey(
+        Organization,
+        verbose_name=_("implementing partner"),
+        on_delete=models.PROTECT,
+        related_name="implemented_projects",
+        null=True,
+        blank=True,
+        limit_choices_to={"kind": "partner"},
+    )
+    status = models.CharField(_("status"), max_length=30, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT)
+    iati_identifier = models.CharField(_("IATI identifier"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["charity", "status"]), models.Index(fields=["country", "sector"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title_ar="") | ~Q(title_en=""), name="project_has_a_title"),
+            models.CheckConstraint(condition=Q(planned_end__gte=F("planned_start")), name="project_dates_in_order"),
+            models.CheckConstraint(condition=Q(beneficiary_count__gte=1), name="project_has_beneficiaries"),
+            models.UniqueConstraint(
+                fields=["charity", "iati_identifier"],
+                condition=~Q(iati_identifier=""),
+                name="project_unique_iati_identifier_per_charity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} · {self.title()}"
+
+    def title(self, language: str | None = None) -> str:
+        language = language or get_language() or "ar"
+        if language.startswith("en"):
+            return self.title_en or self.title_ar
+        return self.title_ar or self.title_en
+
+    def description(self, language: str | None = None) -> str:
+        language = language or get_language() or "ar"
+        if language.startswith("en"):
+            return self.description_en or self.description_ar
+        return self.description_ar or self.description_en
+
+    @property
+    def country_label(self) -> str:
+        return COUNTRIES.label(self.country)
+
+    @property
+    def sector_label(self) -> str:
+        return SECTORS.label(self.sector)
+
+    @property
+    def is_external(self) -> bool:
+        return self.project_model in EXTERNAL_MODELS
+
+    def clean(self):
+        errors: dict[str, list] = {}
+        if not (self.title_ar or "").strip() and not (self.title_en or "").strip():
+            errors.setdefault("title_ar", []).append(_("Give the title in Arabic, English or both."))
+        if self.sector and self.sector not in SECTORS.active_codes():
+            errors.setdefault("sector", []).append(_("This is not an active DAC sector code."))
+        if self.country and self.country not in COUNTRIES.active_codes():
+            errors.setdefault("country", []).append(_("This is not a known country code."))
+        if self.currency and self.currency not in CURRENCIES.active_codes():
+            errors.setdefault("currency", []).append(_("This is not an active ISO 4217 currency code."))
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            errors.setdefault("planned_end", []).append(_("The planned end cannot be before the planned start."))
+        if self.project_model in INTERNAL_MODELS and self.country and self.country != HOME_COUNTRY:
+            errors.setdefault("country", []).append(_("An internal project is implemented in Kuwait."))
+        if self.project_model in EXTERNAL_MODELS and self.country == HOME_COUNTRY:
+            errors.setdefault("country", []).append(_("An external project is implemented outside Kuwait."))
+        if self.charity_id and self.charity.kind != "charity":
+            errors.setdefault("charity", []).append(_("Only a charity owns projects."))
+        if self.implementing_partner_id and self.implementing_partner.kind != "partner":
+            errors.setdefault("implementing_partner", []).append(_("Choose a foreign implementing partner."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProjectLocation(models.Model):
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="locations")
+    admin_area_ar = models.CharField(_("administrative area (Arabic)"), max_length=200, blank=True)
+    admin_area_en = models.CharField(_("administrative area (English)"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+
+    class Meta:
+        verbose_name = _("project location")
+        verbose_name_plural = _("project locations")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(admin_area_ar="") | ~Q(admin_area_en=""), name="location_has_an_area_name"
+            ),
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | (Q(latitude__gte=-90) & Q(latitude__lte=90) & Q(longitude__gte=-180) & Q(longitude__lte=180)),
+                name="location_point_is_whole_and_on_earth",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        language = get_language() or "ar"
+        name = (
+            (self.admin_area_en or self.admin_area_ar)
+            if language.startswith("en")
+            else (self.admin_area_ar or self.admin_area_en)
+        )
+        if self.latitude is not None:
+            return f"{name} ({self.latitude}, {self.longitude})"
+        return name
+
+    def clean(self):
+        if not self.admin_area_ar.strip() and not self.admin_area_en.strip():
+            raise ValidationError({"admin_area_ar": _("Name the administrative area in Arabic, English or both.")})
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError({"longitude": _("Give both latitude and longitude, or neither.")})
+
+
+class ProjectSequence(models.Model):
+    """The last reference number given per year; claimed under a row lock so two creators never share one."""
+
+    year = models.PositiveIntegerField(_("year"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("project reference sequence")
+        verbose_name_plural = _("project reference sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"

@@ -1,0 +1,175 @@
+"""Factories and the named personas of DESIGN.md §5.8, shared by every app's tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.sessions.backends.db import SessionStore
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from shafaf.accounts.choices import Authority, OrganizationKind, Role
+from shafaf.accounts.models import Membership, Organization, User
+from shafaf.projects import services as project_services
+from shafaf.projects.choices import BeneficiaryGroup, ProjectModel
+
+PASSWORD = "correct horse battery staple"
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    kind = OrganizationKind.CHARITY
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    name_ar = factory.Sequence(lambda n: f"جمعية الخير رقم {n}")
+    name_en = factory.Sequence(lambda n: f"Charity number {n}")
+    country = "KW"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+def member(role: str, organization: Organization, username: str | None = None) -> User:
+    user = UserFactory(username=username) if username else UserFactory()
+    Membership.objects.create(user=user, organization=organization, role=role)
+    return user
+
+
+def verified_login(client, user: User) -> None:
+    """Signs the user in as if they had also confirmed a TOTP code."""
+    client.force_login(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def verified_session_cookie(user: User) -> str:
+    """A session key for a verified login, for clients outside Django's test client (a browser, schemathesis)."""
+    from django.conf import settings
+
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.create()
+    assert settings.SESSION_COOKIE_NAME
+    return session.session_key
+
+
+def project_data(**overrides) -> dict:
+    data = {
+        "title_ar": "حفر بئر ارتوازي في قرية النور",
+        "title_en": "Drilling an artesian well in Al-Noor village",
+        "description_ar": "حفر بئر بعمق ١٢٠ متراً لتوفير مياه الشرب لخمسمئة أسرة.",
+        "description_en": "A 120 m well giving drinking water to 500 families.",
+        "project_model": ProjectModel.CONSTRUCTION_EXTERNAL,
+        "sector": "14030",
+        "country": "SD",
+        "beneficiary_group": BeneficiaryGroup.FAMILIES,
+        "beneficiary_count": 500,
+        "planned_start": dt.date(2027, 1, 1),
+        "planned_end": dt.date(2027, 12, 31),
+        "currency": "KWD",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_project(actor: User, charity: Organization, locations=None, **overrides):
+    return project_services.project_create(
+        actor=actor,
+        charity=charity,
+        locations=locations
+        if locations is not None
+        else [{"admin_area_ar": "ولاية الخرطوم", "admin_area_en": "Khartoum"}],
+        **project_data(**overrides),
+    )
+
+
+class World:
+    """The personas: a ministry reviewer and admin, an admin of charity A (najat), an admin (rahma) and
+    staff of charity B, a donor, a partner reporter, an accreditation officer and an auditor."""
+
+    def __init__(self):
+        self.mosa = OrganizationFactory(
+            kind=OrganizationKind.AUTHORITY,
+            slug="mosa",
+            authority_code=Authority.MOSA,
+            name_ar="وزارة الشؤون الاجتماعية",
+            name_en="Ministry of Social Affairs",
+        )
+        self.mofa = OrganizationFactory(
+            kind=OrganizationKind.AUTHORITY,
+            slug="mofa",
+            authority_code=Authority.MOFA,
+            name_ar="وزارة الخارجية",
+            name_en="Ministry of Foreign Affairs",
+        )
+        self.charity_a = OrganizationFactory(slug="charity-a", name_ar="جمعية النور الخيرية", name_en="Al-Noor Charity")
+        self.charity_b = OrganizationFactory(
+            slug="charity-b", name_ar="جمعية الرحمة الخيرية", name_en="Al-Rahma Charity"
+        )
+        self.partner = OrganizationFactory(
+            kind=OrganizationKind.PARTNER,
+            slug="partner",
+            name_ar="منظمة الأمل",
+            name_en="Hope Organisation",
+            country="SD",
+        )
+        self.donor_org = OrganizationFactory(
+            kind=OrganizationKind.DONOR_ORGANIZATION, slug="donors", name_ar="متبرعون", name_en="Donors", country="KW"
+        )
+        self.audit_office = OrganizationFactory(
+            kind=OrganizationKind.AUDIT_OFFICE, slug="audit", name_ar="ديوان المحاسبة", name_en="State Audit Bureau"
+        )
+        self.reviewer = member(Role.MINISTRY_REVIEWER, self.mosa, "reviewer")
+        self.ministry_admin = member(Role.MINISTRY_ADMIN, self.mosa, "mosa_admin")
+        self.accreditation_officer = member(Role.ACCREDITATION_OFFICER, self.mofa, "mofa_officer")
+        self.najat = member(Role.CHARITY_ADMIN, self.charity_a, "najat")
+        self.staff_a = member(Role.CHARITY_STAFF, self.charity_a, "staff_a")
+        self.rahma = member(Role.CHARITY_ADMIN, self.charity_b, "rahma")
+        self.staff_b = member(Role.CHARITY_STAFF, self.charity_b, "staff_b")
+        self.donor = member(Role.DONOR, self.donor_org, "donor")
+        self.partner_reporter = member(Role.PARTNER_REPORTER, self.partner, "partner")
+        self.auditor = member(Role.AUDITOR, self.audit_office, "auditor")
+        self.project_a = make_project(self.najat, self.charity_a, implementing_partner=self.partner)
+        self.project_b = make_project(
+            self.rahma,
+            self.charity_b,
+            title_ar="كفالة أيتام في عمّان",
+            title_en="Orphan sponsorship in Amman",
+            project_model=ProjectModel.SPONSORSHIP_EXTERNAL,
+            country="JO",
+            sector="16010",
+        )
+
+    def personas(self) -> dict[str, User]:
+        return {
+            "reviewer": self.reviewer,
+            "ministry_admin": self.ministry_admin,
+            "accreditation_officer": self.accreditation_officer,
+            "najat": self.najat,
+            "staff_a": self.staff_a,
+            "rahma": self.rahma,
+            "staff_b": self.staff_b,
+            "donor": self.donor,
+            "partner": self.partner_reporter,
+            "auditor": self.auditor,
+        }
