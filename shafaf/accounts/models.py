@@ -32,11 +32,10 @@ class User(AbstractUser):
     def roles(self) -> set[str]:
         if not self.is_authenticated:
             return set()
-        cached = getattr(self, "_shafaf_roles", None)
-        if cached is None:
-            cached = set(self.active_memberships().values_list("role", flat=True))
-            self._shafaf_roles = cached
-        return cached
+        from .permissions import organization_ids_with_role
+
+        organization_ids_with_role(self)  # fills the per-object cache of memberships
+        return set(self._shafaf_organizations_by_role)
 
     def role_labels(self) -> list[str]:
         return [str(Role(r).label) for r in sorted(self.roles())]

@@ -14,9 +14,16 @@ def has_oversight(user) -> bool:
 
 
 def organization_ids_with_role(user, *roles: str) -> set[int]:
+    """The organisations in which the user holds any of these roles (one query per user object)."""
     if not user.is_authenticated:
         return set()
-    return set(user.active_memberships().filter(role__in=roles).values_list("organization_id", flat=True))
+    by_role = getattr(user, "_shafaf_organizations_by_role", None)
+    if by_role is None:
+        by_role = {}
+        for organization_id, role in user.active_memberships().values_list("organization_id", "role"):
+            by_role.setdefault(role, set()).add(organization_id)
+        user._shafaf_organizations_by_role = by_role
+    return set().union(*(by_role.get(role, set()) for role in roles))
 
 
 def can_create_organization(user) -> bool:

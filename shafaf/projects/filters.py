@@ -14,7 +14,7 @@ class ProjectFilter(StyledFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ProjectStatus.choices)
     project_model = django_filters.ChoiceFilter(label=_("MOSA project model"), choices=ProjectModel.choices)
     beneficiary_group = django_filters.ChoiceFilter(label=_("Beneficiary group"), choices=BeneficiaryGroup.choices)
-    country = django_filters.CharFilter(label=_("Country code"), lookup_expr="iexact")
+    country = django_filters.CharFilter(label=_("Country code"), method="filter_country")
     sector = django_filters.CharFilter(label=_("DAC sector code"), lookup_expr="startswith")
     charity = django_filters.ModelChoiceFilter(
         label=_("Charity"), queryset=Organization.objects.filter(kind="charity"), field_name="charity"
@@ -29,6 +29,9 @@ class ProjectFilter(StyledFilterSet):
     class Meta:
         model = Project
         fields = ["q", "status", "project_model", "beneficiary_group", "country", "sector", "charity"]
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(country=value.strip().upper())
 
     def search(self, queryset, name, value):
         value = value.strip()

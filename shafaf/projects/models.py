@@ -66,7 +66,12 @@ class Project(TimeStampedModel):
         verbose_name = _("project")
         verbose_name_plural = _("projects")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["charity", "status"]), models.Index(fields=["country", "sector"])]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="project_newest_first"),
+            models.Index(fields=["charity", "-created_at", "-id"], name="project_charity_newest_first"),
+            models.Index(fields=["charity", "status"], name="project_charity_status"),
+            models.Index(fields=["country", "sector"], name="project_country_sector"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(title_ar="") | ~Q(title_en=""), name="project_has_a_title"),
             models.CheckConstraint(condition=Q(planned_end__gte=F("planned_start")), name="project_dates_in_order"),
