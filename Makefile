@@ -42,6 +42,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run -v1
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 test-sqlite: setup
 	$(VENV)/bin/pytest -q

@@ -3,6 +3,19 @@ import pytest
 from tests.factories import World, verified_login
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test databases come from the migrations, append-only audit triggers included; the triggers are
+    then removed because Django empties every table between transactional tests. The tests of the
+    triggers themselves install them again (shafaf.audit.triggers.install) inside their own test."""
+    from django.db import connection
+
+    from shafaf.audit import triggers
+
+    with django_db_blocker.unblock():
+        triggers.remove(connection)
+
+
 @pytest.fixture
 def world(db):
     return World()

@@ -203,6 +203,9 @@ TASKS = {
     }
 }
 
+SHAFAF_BASE_URL = os.environ.get("SHAFAF_BASE_URL", "http://127.0.0.1:8000")
+DEFAULT_FROM_EMAIL = os.environ.get("SHAFAF_FROM_EMAIL", "Shafaf <no-reply@shafaf.local>")
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 EMAIL_BACKEND = os.environ.get("SHAFAF_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 LOGGING = {

@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.contrib.auth.forms import SetPasswordForm as DjangoSetPasswordForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
 from shafaf.core.forms import StyledFormMixin
@@ -64,8 +67,15 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
 
 
 class MembershipForm(StyledFormMixin, forms.Form):
-    username = forms.CharField(label=_("Username"), max_length=150)
+    """Adds a member: an existing user by username, or a new one (invited by e-mail to choose a password)."""
+
+    username = forms.CharField(label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()])
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    email = forms.EmailField(
+        label=_("E-mail"), required=False, help_text=_("Needed for a new user: the invitation goes there.")
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
 
     def __init__(self, *args, organization=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,10 +83,25 @@ class MembershipForm(StyledFormMixin, forms.Form):
             allowed = ROLES_BY_KIND[OrganizationKind(organization.kind)]
             self.fields["role"].choices = [(value, label) for value, label in Role.choices if value in allowed]
 
-    def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError(_("No active user has this username."))
-        self.cleaned_data["user"] = user
-        return username
+    def clean(self):
+        cleaned = super().clean()
+        username = (cleaned.get("username") or "").strip()
+        existing = User.objects.filter(username=username).first() if username else None
+        if existing is not None and not existing.is_active:
+            self.add_error("username", _("This user's account is disabled."))
+        if username and existing is None and not cleaned.get("email"):
+            self.add_error("email", _("This field is required for a new user."))
+        return cleaned
+
+
+class SetPasswordForm(StyledFormMixin, DjangoSetPasswordForm):
+    """Django's form (validators, confirmation), saving through the audited service."""
+
+    def save(self, commit=True):
+        from .services import user_set_password
+
+        return user_set_password(actor=self.user, user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class PasswordResetForm(StyledFormMixin, DjangoPasswordResetForm):
+    pass

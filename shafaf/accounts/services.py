@@ -279,3 +279,62 @@ def two_factor_confirm(*, actor: User, device, token: str) -> bool:
                 actor=actor, action="user.two_factor_enrol", subject=actor, changes={"two_factor": [False, True]}
             )
     return True
+
+
+# --- invitations and passwords ---------------------------------------------------------------------
+
+
+def member_invite(
+    *,
+    actor,
+    organization: Organization,
+    username: str,
+    role: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+) -> Membership:
+    """Gives a user a role in an organisation, creating the user first when the username is new.
+
+    A new user gets no password: an e-mail, sent once the transaction commits, lets them choose one.
+    """
+    from .choices import Role
+    from .tasks import send_invitation
+
+    if actor is not None and not permissions.can_manage_memberships(actor, organization):
+        raise NotAllowed(_("You cannot manage the members of this organisation."))
+    username = (username or "").strip()
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first()
+        created = user is None
+        if created:
+            if not email:
+                raise DomainError(
+                    _("A new user needs an e-mail address for the invitation."),
+                    code="invalid",
+                    fields={"email": [_("This field is required for a new user.")]},
+                )
+            language = getattr(actor, "language", "ar") or "ar"
+            user = user_create(
+                actor=actor,
+                username=username,
+                password=None,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                language=language,
+            )
+        membership = membership_create(actor=actor, user=user, organization=organization, role=role)
+        if created:
+            role_label = str(Role(role).label)
+            transaction.on_commit(lambda: send_invitation.enqueue(user.pk, organization.pk, role_label))
+    return membership
+
+
+def user_set_password(*, actor, user: User, password: str) -> User:
+    """Sets a password (already validated by the form) and records that it changed, never the password."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record(actor=actor, action="user.set_password", subject=user, changes={"password": ["***", "***"]})
+    return user

@@ -7,11 +7,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,7 +24,16 @@ from shafaf.core.views import apply_domain_error, flash_saved
 
 from . import permissions, selectors, services
 from .filters import OrganizationFilter
-from .forms import ApiTokenForm, LanguageForm, LoginForm, MembershipForm, OrganizationForm, TwoFactorForm
+from .forms import (
+    ApiTokenForm,
+    LanguageForm,
+    LoginForm,
+    MembershipForm,
+    OrganizationForm,
+    PasswordResetForm,
+    SetPasswordForm,
+    TwoFactorForm,
+)
 from .models import ApiToken, Membership
 
 
@@ -173,11 +183,14 @@ def organization_detail_view(request, pk: int):
         form = MembershipForm(request.POST, organization=organization)
         if form.is_valid():
             try:
-                services.membership_create(
+                services.member_invite(
                     actor=request.user,
-                    user=form.cleaned_data["user"],
                     organization=organization,
+                    username=form.cleaned_data["username"],
                     role=form.cleaned_data["role"],
+                    email=form.cleaned_data["email"],
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
                 )
                 flash_saved(request)
                 return redirect("accounts:organization_detail", pk=organization.pk)
@@ -236,3 +249,27 @@ def membership_deactivate_view(request, pk: int):
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("accounts:organization_detail", pk=organization.pk)
+
+
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """The link from an invitation or a password reset: choose a password, then sign in."""
+
+    form_class = SetPasswordForm
+    template_name = "accounts/set_password.html"
+    success_url = reverse_lazy("accounts:set_password_done")
+
+
+class SetPasswordDoneView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/set_password_done.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
