@@ -13,7 +13,9 @@ def style_fields(form: forms.BaseForm) -> None:
             css = "form-select"
         else:
             css = "form-control"
-        if form.is_bound and name in form.errors:
+        # `_errors` stays None until the form is validated. Reading `form.errors` here would validate a
+        # bound form inside __init__, before a subclass sets its fields' choices (every choice refused).
+        if form.is_bound and form._errors is not None and name in form._errors:
             css += " is-invalid"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 

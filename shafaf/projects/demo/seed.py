@@ -1,0 +1,285 @@
+"""Builds the demo world through the services, so that the audit chain records every write.
+
+Used by `manage.py seed_demo`; see that command for the options.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import translation
+from django.utils.text import slugify
+
+from shafaf.accounts import services as accounts
+from shafaf.accounts.choices import OrganizationKind, Role
+from shafaf.accounts.models import Organization, User
+from shafaf.audit.chain import verify_everything
+from shafaf.core.exceptions import DomainError
+
+from .. import services as projects
+from ..choices import EXTERNAL_MODELS
+from ..codelists import COUNTRIES
+from ..models import ProjectLocation
+from . import world
+from .activities import ProjectDraft, complete, select_drafts
+from .partners import PartnerCandidate, choose_partners, normalise_ref, read_partner_candidates
+
+DEFAULT_SEED = 20_260_301
+IATI_FILE = Path("iati_activities") / "dportal_covid_humanitarian_mena_africa_asia.xml"
+PARTNERS_FILE = Path("registries") / "iati_participating_orgs_from_dportal_covid.csv"
+PROGRESS_EVERY = 50
+# The IATI activities ran in 2018-2022; the demo shows them as the current and coming years' projects.
+IATI_YEAR_SHIFT = 6
+MIN_PARTNERS = 40
+MAX_PARTNERS = 60
+
+
+@dataclass
+class SeedResult:
+    source: str = ""
+    projects: int = 0
+    skipped: int = 0
+    publishers: int = 0
+    organizations: Counter = field(default_factory=Counter)
+    users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, organisation)
+    partner_projects: int = 0
+    seconds: float = 0.0
+
+
+class DemoSeeder:
+    def __init__(
+        self,
+        *,
+        projects: int = 300,
+        data_dir: Path | str,
+        seed: int = DEFAULT_SEED,
+        say: Callable[[str], None] = lambda line: None,
+    ):
+        self.count = max(0, projects)
+        self.data_dir = Path(data_dir)
+        self.rng = random.Random(seed)
+        self.say = say
+        self.orgs: dict[str, Organization] = {}
+        self.admins: dict[str, User] = {}
+        self.partners: list[Organization] = []
+        self.partner_by_ref: dict[str, Organization] = {}
+        self.partner_countries: dict[int, tuple[str, ...]] = {}
+        self.result = SeedResult()
+
+    # --- the steps ---------------------------------------------------------------------------------
+
+    def run(self) -> SeedResult:
+        started = time.monotonic()
+        drafts = self._read_projects()
+        candidates = self._read_partners(drafts)
+        with transaction.atomic():
+            self._create_organizations(candidates)
+            self._create_users()
+            partner_load = self._create_projects(drafts)
+            self._create_partner_user(partner_load)
+        self.result.seconds = time.monotonic() - started
+        return self.result
+
+    def _read_projects(self) -> list[ProjectDraft]:
+        path = self.data_dir / IATI_FILE
+        if self.count and path.is_file():
+            self.say(f"reading IATI activities from {path} …")
+            drafts, stats = select_drafts(path, self.count)
+            self.say(
+                f"  {stats['read']} activities read, {stats['usable']} usable, "
+                f"{len(drafts)} chosen from {stats['publishers']} publishers"
+            )
+            if drafts:
+                self.result.source = f"the IATI activities of {stats['publishers']} publishers ({path.name})"
+                self.result.publishers = stats["publishers"]
+                return drafts
+        if self.count:
+            self.say(f"no IATI activities at {path}: using the built-in projects only")
+        self.result.source = "built-in projects"
+        return []
+
+    def _read_partners(self, drafts: list[ProjectDraft]) -> list[PartnerCandidate]:
+        path = self.data_dir / PARTNERS_FILE
+        if path.is_file():
+            candidates = read_partner_candidates(path, COUNTRIES.keys())
+            wanted = [ref for draft in drafts for ref in draft.implementer_refs]
+            chosen = choose_partners(candidates, wanted, minimum=MIN_PARTNERS, maximum=MAX_PARTNERS)
+            if chosen:
+                self.say(f"partners: {len(chosen)} implementers from {path.name}")
+                return chosen
+        self.say("partners: the built-in list")
+        return world.fallback_partners()
+
+    def _create_organization(self, spec_key: str, **data) -> Organization:
+        organization = accounts.organization_create(actor=None, **data)
+        self.orgs[spec_key] = organization
+        self.result.organizations[organization.kind] += 1
+        return organization
+
+    def _create_organizations(self, candidates: list[PartnerCandidate]) -> None:
+        for spec in (*world.AUTHORITIES, *world.CHARITIES, *world.OTHERS):
+            self._create_organization(
+                spec.key,
+                kind=spec.kind,
+                slug=spec.slug,
+                name_ar=spec.name_ar,
+                name_en=spec.name_en,
+                authority_code=spec.authority_code,
+                mosa_licence_number=spec.mosa_licence_number,
+                country=spec.country,
+            )
+        slugs = set(Organization.objects.values_list("slug", flat=True))
+        for index, candidate in enumerate(candidates, start=1):
+            slug = _unique_slug(candidate.name_en, slugs, fallback=f"partner-{index}")
+            partner = self._create_organization(
+                f"partner:{candidate.key}",
+                kind=OrganizationKind.PARTNER,
+                slug=slug,
+                name_ar=candidate.name_ar,
+                name_en=candidate.name_en,
+                iati_org_id=candidate.ref,
+                country=candidate.country,
+            )
+            self.partners.append(partner)
+            self.partner_by_ref[candidate.key] = partner
+            self.partner_countries[partner.pk] = candidate.countries
+
+    def _create_user(self, spec: world.UserSpec, organization: Organization) -> User:
+        user = accounts.user_create(
+            actor=None,
+            username=spec.username,
+            password=world.DEMO_PASSWORD,
+            email=f"{spec.username}@{world.EMAIL_DOMAIN}",
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+            is_demo=True,
+        )
+        accounts.membership_create(actor=None, user=user, organization=organization, role=spec.role)
+        self.result.users.append((spec.username, spec.role, organization.name_en))
+        return user
+
+    def _create_users(self) -> None:
+        for spec in world.USERS:
+            if spec.organization == "partner":
+                continue
+            user = self._create_user(spec, self.orgs[spec.organization])
+            if spec.role == Role.CHARITY_ADMIN:
+                self.admins[spec.organization] = user
+
+    def _partner_for(self, fields: dict, refs) -> Organization | None:
+        if fields["project_model"] not in EXTERNAL_MODELS or not self.partners:
+            return None
+        for ref in refs:
+            partner = self.partner_by_ref.get(normalise_ref(ref))
+            if partner is not None:
+                return partner
+        local = [p for p in self.partners if fields["country"] in self.partner_countries.get(p.pk, ())]
+        return self.rng.choice(local or self.partners)
+
+    def _create_projects(self, drafts: list[ProjectDraft]) -> Counter:
+        # The built-in projects come first, always: they are written in Arabic and English, while the
+        # public IATI activities are almost all in English or French.
+        items = [
+            (dict(p.fields), [dict(loc) for loc in p.locations], (p.partner_ref,) if p.partner_ref else ())
+            for p in world.FALLBACK_PROJECTS
+        ]
+        items += [
+            (_shift_years(complete(d, self.rng), IATI_YEAR_SHIFT), d.locations, d.implementer_refs) for d in drafts
+        ]
+        total = len(items)
+        load: Counter = Counter()
+        for index, (fields, locations, refs) in enumerate(items):
+            charity_key = world.CHARITY_ROTATION[index % len(world.CHARITY_ROTATION)]
+            partner = self._partner_for(fields, refs)
+            try:
+                projects.project_create(
+                    actor=self.admins[charity_key],
+                    charity=self.orgs[charity_key],
+                    locations=locations,
+                    implementing_partner=partner,
+                    **fields,
+                )
+            except DomainError as exc:
+                # A record the services refuse is left out, with the reason; nothing of it was written.
+                self.result.skipped += 1
+                self.say(f"  skipped {fields.get('iati_identifier') or fields.get('title_en')}: {exc} {exc.fields}")
+            else:
+                self.result.projects += 1
+                if partner is not None:
+                    load[partner.pk] += 1
+            done = index + 1
+            if done % PROGRESS_EVERY == 0 or done == total:
+                self.say(f"projects: {done}/{total}")
+        return load
+
+    def _create_partner_user(self, load: Counter) -> None:
+        spec = next(s for s in world.USERS if s.organization == "partner")
+        if not self.partners:
+            return
+        busiest = max(self.partners, key=lambda p: load[p.pk])  # the first of the busiest
+        self.result.partner_projects = load[busiest.pk]
+        self._create_user(spec, busiest)
+
+
+def _shift_years(fields: dict, years: int) -> dict:
+    """Moves a project's planned dates forward by whole years (29 February becomes the 28th)."""
+    for name in ("planned_start", "planned_end"):
+        day = fields[name]
+        try:
+            fields[name] = day.replace(year=day.year + years)
+        except ValueError:
+            fields[name] = day.replace(year=day.year + years, day=28)
+    return fields
+
+
+def _unique_slug(name: str, taken: set[str], *, fallback: str) -> str:
+    base = slugify(name)[:50].strip("-") or fallback
+    slug, n = base, 2
+    while slug in taken:
+        slug = f"{base}-{n}"
+        n += 1
+    taken.add(slug)
+    return slug
+
+
+def summary_lines(result: SeedResult) -> list[str]:
+    """The closing report, in English (a terminal shows Arabic poorly)."""
+    with translation.override("en"):
+        return _summary_lines(result)
+
+
+def _summary_lines(result: SeedResult) -> list[str]:
+    kinds = OrganizationKind
+    orgs = result.organizations
+    chain = verify_everything()
+    lines = [
+        f"Demo world ready in {result.seconds:.1f} s.",
+        "  organisations: "
+        f"{orgs[kinds.AUTHORITY]} authorities, {orgs[kinds.CHARITY]} charities, {orgs[kinds.PARTNER]} partners, "
+        f"{orgs[kinds.DONOR_ORGANIZATION]} donor organisation, {orgs[kinds.AUDIT_OFFICE]} audit office",
+        f"  projects: {result.projects} from {result.source}"
+        + (f", {result.skipped} skipped" if result.skipped else "")
+        + f", {ProjectLocation.objects.count()} locations",
+        f"  users: {User.objects.filter(is_demo=True).count()} demo logins; "
+        f"audit chain: {chain.count} events, " + ("verified" if chain.ok else f"BROKEN ({chain.problem})"),
+        f'Demo logins (password "{world.DEMO_PASSWORD}"):',
+    ]
+    width = max((len(username) for username, _r, _o in result.users), default=8)
+    for username, role, organization in result.users:
+        extra = f" ({result.partner_projects} projects)" if role == Role.PARTNER_REPORTER else ""
+        lines.append(f"  {username.ljust(width)}  {Role(role).label} · {organization}{extra}")
+    return lines
+
+
+def database_has_data() -> bool:
+    return Organization.objects.exists()
+
+
+def taken_usernames() -> list[str]:
+    return sorted(User.objects.filter(username__in=world.DEMO_USERNAMES).values_list("username", flat=True))
