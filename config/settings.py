@@ -136,6 +136,7 @@ X_FRAME_OPTIONS = "DENY"
 LANGUAGE_CODE = "ar"
 LANGUAGES = [("ar", _("Arabic")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]
 LANGUAGE_COOKIE_NAME = "shafaf_language"
 TIME_ZONE = "Asia/Kuwait"
 USE_I18N = True

@@ -1,9 +1,12 @@
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shafaf.core.filters import StyledFilterSet
 
 from .models import AuditEvent
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"})
 
 
 class AuditEventFilter(StyledFilterSet):
@@ -13,8 +16,12 @@ class AuditEventFilter(StyledFilterSet):
     actor = django_filters.CharFilter(label=_("Actor's username"), field_name="actor_username")
     organization = django_filters.NumberFilter(label=_("Organisation id"), field_name="organization_id")
     request_id = django_filters.CharFilter(label=_("Request id"))
-    occurred_after = django_filters.IsoDateTimeFilter(label=_("From"), field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(label=_("Until"), field_name="occurred_at", lookup_expr="lte")
+    occurred_after = django_filters.IsoDateTimeFilter(
+        label=_("From"), field_name="occurred_at", lookup_expr="gte", widget=DATETIME
+    )
+    occurred_before = django_filters.IsoDateTimeFilter(
+        label=_("Until"), field_name="occurred_at", lookup_expr="lte", widget=DATETIME
+    )
 
     class Meta:
         model = AuditEvent

@@ -78,6 +78,12 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events are append-only.")
 
+    @property
+    def actor_role_label(self) -> str:
+        from shafaf.accounts.choices import Role
+
+        return str(Role(self.actor_role).label) if self.actor_role in Role.values else self.actor_role
+
 
 class AuditChainHead(models.Model):
     """The chain's last event, kept in one row that every writer locks before it appends."""

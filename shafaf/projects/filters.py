@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +8,8 @@ from shafaf.core.filters import StyledFilterSet
 
 from .choices import BeneficiaryGroup, ProjectModel, ProjectStatus
 from .models import Project
+
+DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class ProjectFilter(StyledFilterSet):
@@ -20,10 +23,10 @@ class ProjectFilter(StyledFilterSet):
         label=_("Charity"), queryset=Organization.objects.filter(kind="charity"), field_name="charity"
     )
     planned_start_after = django_filters.DateFilter(
-        label=_("Starts on or after"), field_name="planned_start", lookup_expr="gte"
+        label=_("Starts on or after"), field_name="planned_start", lookup_expr="gte", widget=DATE
     )
     planned_start_before = django_filters.DateFilter(
-        label=_("Starts on or before"), field_name="planned_start", lookup_expr="lte"
+        label=_("Starts on or before"), field_name="planned_start", lookup_expr="lte", widget=DATE
     )
 
     class Meta:
