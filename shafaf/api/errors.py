@@ -33,6 +33,10 @@ def _flatten(detail, prefix="") -> dict:
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):
+                # DRF reports a nested list's errors as {index: {...}}; name them locations[0].latitude,
+                # as the services do, so one field has one name whichever layer refuses it.
+                name = f"{prefix}[{key}]"
             if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], (dict, list))):
                 out.update(_flatten(value, name))
             else:

@@ -163,9 +163,18 @@ class ProjectLocation(models.Model):
             models.CheckConstraint(
                 condition=~Q(admin_area_ar="") | ~Q(admin_area_en=""), name="location_has_an_area_name"
             ),
+            # The NOT NULL tests matter: a CHECK whose result is NULL passes, so without them a
+            # latitude with no longitude (15.5 >= -90 AND NULL >= -180 is NULL) would be let in.
             models.CheckConstraint(
                 condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
-                | (Q(latitude__gte=-90) & Q(latitude__lte=90) & Q(longitude__gte=-180) & Q(longitude__lte=180)),
+                | (
+                    Q(latitude__isnull=False)
+                    & Q(longitude__isnull=False)
+                    & Q(latitude__gte=-90)
+                    & Q(latitude__lte=90)
+                    & Q(longitude__gte=-180)
+                    & Q(longitude__lte=180)
+                ),
                 name="location_point_is_whole_and_on_earth",
             ),
         ]

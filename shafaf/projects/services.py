@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -50,6 +52,16 @@ def _next_reference() -> str:
     return f"PRJ-{year}-{sequence.last_number:06d}"
 
 
+def _quantize_point(location: ProjectLocation) -> None:
+    """Writes a checked point as the database stores it (15.45 -> 15.450000), so that the audit diff
+    compares like with like and re-sending an unchanged point is no change."""
+    for name in ("latitude", "longitude"):
+        value = getattr(location, name)
+        if value is not None:
+            places = ProjectLocation._meta.get_field(name).decimal_places
+            setattr(location, name, value.quantize(Decimal(1).scaleb(-places)))
+
+
 def _build_locations(project: Project, locations) -> list[ProjectLocation]:
     built, errors = [], {}
     for index, raw in enumerate(locations or []):
@@ -61,6 +73,8 @@ def _build_locations(project: Project, locations) -> list[ProjectLocation]:
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 errors[f"locations[{index}].{field}"] = messages
+        else:
+            _quantize_point(location)
         built.append(location)
     if errors:
         raise DomainError(_("Please correct the locations."), code="invalid", fields=errors)
