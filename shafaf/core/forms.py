@@ -1,9 +1,24 @@
 from django import forms
 
 
+EMPTY_LABEL = "—"
+
+
+def _dash_empty_choice(field) -> None:
+    """One look for "nothing chosen" in every select, whatever kind of field made it."""
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label is not None:
+            field.empty_label = EMPTY_LABEL
+    elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):
+        choices = list(field.choices)
+        if choices and choices[0][0] == "" and choices[0][1] != EMPTY_LABEL:
+            field.choices = [("", EMPTY_LABEL), *choices[1:]]
+
+
 def style_fields(form: forms.BaseForm) -> None:
     """Gives every widget Bootstrap's class and marks the invalid ones."""
     for name, field in form.fields.items():
+        _dash_empty_choice(field)
         widget = field.widget
         if isinstance(widget, forms.HiddenInput):
             continue
