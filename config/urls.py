@@ -10,3 +10,6 @@ urlpatterns = [
     path("", include("shafaf.audit.urls")),
     path("api/", include("shafaf.api.urls")),
 ]
+
+# An unknown URL under /api/ answers in the API's error format; pages keep templates/404.html.
+handler404 = "shafaf.api.errors.page_not_found"

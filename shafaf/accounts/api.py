@@ -1,8 +1,11 @@
-from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.generics import get_object_or_404  # an id that is not a number is a 404, not a 500
 
-from . import services
+from shafaf.core.exceptions import NotAllowed
+
+from . import permissions, services
 from .filters import OrganizationFilter
 from .models import Organization
 from .selectors import organizations_visible_to
@@ -49,7 +52,18 @@ class OrganizationViewSet(
         return organizations_visible_to(self.request.user).order_by("name_en", "id")
 
     def get_object(self):
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        organization = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        # Refuse before reading the body, so a user who may see but not edit gets 403 whatever it sends.
+        if self.action in ("update", "partial_update") and not permissions.can_edit_organization(
+            self.request.user, organization
+        ):
+            raise NotAllowed(_("You cannot edit this organisation."))
+        return organization
+
+    def create(self, request, *args, **kwargs):
+        if not permissions.can_create_organization(request.user):
+            raise NotAllowed(_("Only a ministry administrator can register organisations."))
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.organization_create(actor=self.request.user, **serializer.validated_data)

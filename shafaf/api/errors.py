@@ -75,3 +75,18 @@ def exception_handler(exc, ctx):
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+def page_not_found(request, exception):
+    """Django's 404 handler (config/urls.py): an unknown URL under /api/ answers in the API's error format."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse(
+            error_body("not_found", exceptions.NotFound.default_detail),
+            status=404,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    from django.views.defaults import page_not_found as default_page_not_found
+
+    return default_page_not_found(request, exception)

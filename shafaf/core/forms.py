@@ -1,6 +1,5 @@
 from django import forms
 
-
 EMPTY_LABEL = "—"
 
 

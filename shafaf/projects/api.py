@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
 from shafaf.accounts.models import Organization
-from shafaf.core.exceptions import DomainError
+from shafaf.core.exceptions import DomainError, NotAllowed
 
 from . import permissions, selectors, services
 from .filters import ProjectFilter
@@ -81,7 +81,16 @@ class ProjectViewSet(
         return selectors.project_list(self.request.user).prefetch_related("locations").order_by("-created_at", "-id")
 
     def get_object(self):
-        return selectors.project_get(self.request.user, self.kwargs["pk"])
+        project = selectors.project_get(self.request.user, self.kwargs["pk"])
+        # Refuse before reading the body, so a user who may see but not edit gets 403 whatever it sends.
+        if self.action in ("update", "partial_update") and not permissions.can_edit_project(self.request.user, project):
+            raise NotAllowed(_("You cannot edit this project."))
+        return project
+
+    def create(self, request, *args, **kwargs):
+        if not permissions.can_create_project(request.user):
+            raise NotAllowed(_("You cannot create projects for this charity."))
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -30,6 +30,11 @@ def project_list(user, queryset=None):
 
 def project_get(user, pk) -> Project:
     """The project, or Http404 when it does not exist or the user may not see it."""
+    from django.http import Http404
     from django.shortcuts import get_object_or_404
 
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None  # "/api/v1/projects/abc/" is not found, not a server error
     return get_object_or_404(project_list(user).prefetch_related("locations"), pk=pk)

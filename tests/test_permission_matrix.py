@@ -1,0 +1,529 @@
+"""Role × endpoint × own/foreign tenant (DESIGN.md §5.8): what each persona gets from each page and API call.
+
+MATRIX is the table to extend: one row per request, one column per persona, each cell the expected
+status and its own test. The rules the table follows (and test_the_table_follows_the_rules checks):
+
+- own tenant: allowed (200, or 201/302 for a write that succeeds);
+- another charity's object, or anything the persona may not see: 404, never 403 (no existence leak);
+- an object the persona may see but not act on: 403;
+- the ministry and the auditor read everything; the auditor never writes (403; 404 for what is personal
+  to someone else, like an API token; 405 where no one may);
+- a donor sees no project.
+
+Placeholders in a row ({project_a}, {event_b}, ...) are the ids of the objects built by the `objects`
+fixture. Pages are fetched with a session that passed two-factor; the API with DRF's APIClient and the same
+verified session (tests/test_schemathesis.py covers personal tokens).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
+
+from shafaf.accounts import services as account_services
+from shafaf.accounts.choices import Role
+from shafaf.accounts.models import Membership, Organization
+from shafaf.audit.models import AuditEvent
+from shafaf.projects.models import Project
+from tests.factories import OrganizationFactory, World, make_project, member, project_data, verified_login
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = (
+    "reviewer",
+    "ministry_admin",
+    "accreditation_officer",
+    "najat",  # admin of charity A
+    "staff_a",  # staff of charity A
+    "rahma",  # admin of charity B
+    "staff_b",  # staff of charity B
+    "donor",
+    "partner",  # partner reporter of the partner implementing charity A's projects
+    "auditor",
+)
+
+# Objects (by the name used in the rows below):
+#   project_a            charity A's draft, implemented by the partner
+#   project_b            charity B's draft
+#   project_a_submitted  charity A's project that has left the draft (read-only for the charity, visible to the partner)
+#   charity_a charity_b mosa partner_org donor_org audit_office                            organisations
+#   event_a event_b      the audit events of project_a's and project_b's creation (charity A's and B's trail)
+#   membership_staff_a membership_staff_b membership_donor                                memberships
+#   token_najat          najat's personal API token
+
+# fmt: off
+MATRIX: dict[str, tuple[int, ...]] = {
+    # request                                           review admin accr najat stf_a rahma stf_b donor partn audit
+    # --- pages: projects ---
+    "GET /":                                             (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /projects/":                                    (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /projects/new/":                                (403,  403,  403, 200,  200,  200,  200,  403,  403,  403),
+    "GET /projects/{project_a}/":                        (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_b}/":                        (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /projects/{project_a_submitted}/":              (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
+    "GET /projects/{project_a}/edit/":                   (403,  403,  404, 200,  200,  404,  404,  404,  404,  403),
+    "GET /projects/{project_b}/edit/":                   (403,  403,  404, 404,  404,  200,  200,  404,  404,  403),
+    "GET /projects/{project_a_submitted}/edit/":         (403,  403,  404, 403,  403,  404,  404,  404,  403,  403),
+    "POST /projects/new/":                               (403,  403,  403, 302,  302,  400,  400,  403,  403,  403),
+    "POST /projects/{project_a}/edit/":                  (403,  403,  404, 302,  302,  404,  404,  404,  404,  403),
+    "POST /projects/{project_b}/edit/":                  (403,  403,  404, 404,  404,  302,  302,  404,  404,  403),
+    "POST /projects/{project_a_submitted}/edit/":        (403,  403,  404, 403,  403,  404,  404,  404,  403,  403),
+    # --- pages: organisations and memberships ---
+    "GET /organizations/":                               (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /organizations/new/":                           (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
+    "GET /organizations/{charity_a}/":                   (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /organizations/{donor_org}/":                   (200,  200,  404, 404,  404,  404,  404,  200,  404,  200),
+    "GET /organizations/{audit_office}/":                (200,  200,  404, 404,  404,  404,  404,  404,  404,  200),
+    "GET /organizations/{charity_a}/edit/":              (403,  200,  403, 200,  403,  403,  403,  403,  403,  403),
+    "GET /organizations/{charity_b}/edit/":              (403,  200,  403, 403,  403,  200,  403,  403,  403,  403),
+    "GET /organizations/{donor_org}/edit/":              (403,  200,  404, 404,  404,  404,  404,  403,  404,  403),
+    "POST /organizations/{charity_a}/edit/":             (403,  302,  403, 302,  403,  403,  403,  403,  403,  403),
+    "POST /organizations/{charity_b}/edit/":             (403,  302,  403, 403,  403,  302,  403,  403,  403,  403),
+    "POST /organizations/{charity_a}/":                  (403,  302,  403, 302,  403,  403,  403,  403,  403,  403),
+    "POST /organizations/{charity_b}/":                  (403,  302,  403, 403,  403,  302,  403,  403,  403,  403),
+    "POST /memberships/{membership_staff_a}/end/":       (403,  302,  403, 302,  403,  403,  403,  403,  403,  403),
+    "POST /memberships/{membership_staff_b}/end/":       (403,  302,  403, 403,  403,  302,  403,  403,  403,  403),
+    "POST /memberships/{membership_donor}/end/":         (403,  302,  404, 404,  404,  404,  404,  403,  404,  403),
+    # --- pages: audit trail and profile ---
+    "GET /audit/":                                       (200,  200,  403, 200,  403,  200,  403,  403,  403,  200),
+    "GET /audit/verify/":                                (200,  200,  403, 200,  403,  200,  403,  403,  403,  200),
+    "GET /audit/{event_a}/":                             (200,  200,  403, 200,  403,  404,  403,  403,  403,  200),
+    "GET /audit/{event_b}/":                             (200,  200,  403, 404,  403,  200,  403,  403,  403,  200),
+    "GET /accounts/profile/":                            (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "POST /accounts/tokens/{token_najat}/revoke/":       (404,  404,  404, 302,  404,  404,  404,  404,  404,  404),
+    # --- API: projects ---
+    "GET /api/v1/projects/":                             (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/projects/{project_a}/":                 (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /api/v1/projects/{project_b}/":                 (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /api/v1/projects/{project_a_submitted}/":       (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
+    "PATCH /api/v1/projects/{project_a}/":               (403,  403,  404, 200,  200,  404,  404,  404,  404,  403),
+    "PATCH /api/v1/projects/{project_b}/":               (403,  403,  404, 404,  404,  200,  200,  404,  404,  403),
+    "PATCH /api/v1/projects/{project_a_submitted}/":     (403,  403,  404, 403,  403,  404,  404,  404,  403,  403),
+    "PATCH /api/v1/projects/{project_a}/ (invalid)":     (403,  403,  404, 400,  400,  404,  404,  404,  404,  403),
+    "PUT /api/v1/projects/{project_a}/":                 (403,  403,  404, 200,  200,  404,  404,  404,  404,  403),
+    "DELETE /api/v1/projects/{project_a}/":              (405,  405,  405, 405,  405,  405,  405,  405,  405,  405),
+    "POST /api/v1/projects/ (for charity A)":            (403,  403,  403, 201,  201,  403,  403,  403,  403,  403),
+    "POST /api/v1/projects/ (no charity given)":         (403,  403,  403, 201,  201,  201,  201,  403,  403,  403),
+    "POST /api/v1/projects/ (invalid)":                  (403,  403,  403, 400,  400,  400,  400,  403,  403,  403),
+    # --- API: organisations ---
+    "GET /api/v1/organizations/":                        (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/organizations/{charity_b}/":            (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/organizations/{donor_org}/":            (200,  200,  404, 404,  404,  404,  404,  200,  404,  200),
+    "PATCH /api/v1/organizations/{charity_a}/":          (403,  200,  403, 200,  403,  403,  403,  403,  403,  403),
+    "PATCH /api/v1/organizations/{charity_b}/":          (403,  200,  403, 403,  403,  200,  403,  403,  403,  403),
+    "PATCH /api/v1/organizations/{donor_org}/":          (403,  200,  404, 404,  404,  404,  404,  403,  404,  403),
+    "PATCH /api/v1/organizations/{charity_b}/ (invalid)": (403, 400,  403, 403,  403,  400,  403,  403,  403,  403),
+    "POST /api/v1/organizations/":                       (403,  201,  403, 403,  403,  403,  403,  403,  403,  403),
+    "POST /api/v1/organizations/ (invalid)":             (403,  400,  403, 403,  403,  403,  403,  403,  403,  403),
+    # --- API: audit trail ---
+    "GET /api/v1/audit-events/":                         (200,  200,  403, 200,  403,  200,  403,  403,  403,  200),
+    "GET /api/v1/audit-events/verify/":                  (200,  200,  403, 200,  403,  200,  403,  403,  403,  200),
+    "GET /api/v1/audit-events/{event_a}/":               (200,  200,  403, 200,  403,  404,  403,  403,  403,  200),
+    "GET /api/v1/audit-events/{event_b}/":               (200,  200,  403, 404,  403,  200,  403,  403,  403,  200),
+    "POST /api/v1/audit-events/":                        (405,  405,  403, 405,  403,  405,  403,  403,  403,  405),
+}
+# fmt: on
+
+
+def _location_form(prefix: str = "locations") -> dict:
+    return {
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "50",
+        f"{prefix}-0-admin_area_ar": "ولاية الخرطوم",
+        f"{prefix}-0-admin_area_en": "Khartoum",
+    }
+
+
+def _project_form(objects, **overrides) -> dict:
+    data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in project_data().items()}
+    data.update(title_en="Edited through the page", implementing_partner=objects["partner_org"], **overrides)
+    return {**data, **_location_form()}
+
+
+def _project_json(objects, **overrides) -> dict:
+    data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in project_data().items()}
+    data.update(
+        title_en="Sent through the API",
+        implementing_partner=objects["partner_org"],
+        locations=[{"admin_area_ar": "ولاية الخرطوم", "admin_area_en": "Khartoum"}],
+    )
+    data.update(overrides)
+    return data
+
+
+def _organization_form(objects, name: str) -> dict:
+    organization = Organization.objects.get(pk=objects[name])
+    return {
+        "kind": organization.kind,
+        "slug": organization.slug,
+        "name_ar": organization.name_ar,
+        "name_en": organization.name_en + " (renamed)",
+        "authority_code": organization.authority_code,
+        "mosa_licence_number": organization.mosa_licence_number,
+        "iati_org_id": organization.iati_org_id,
+        "country": organization.country,
+        "is_active": "on",
+    }
+
+
+# The body each write sends: something the persona it is allowed for would send (None: no body).
+BODIES = {
+    "POST /projects/new/": lambda o: _project_form(o, charity=o["charity_a"]),
+    "POST /projects/{project_a}/edit/": _project_form,
+    "POST /projects/{project_b}/edit/": _project_form,
+    "POST /projects/{project_a_submitted}/edit/": _project_form,
+    "POST /organizations/{charity_a}/edit/": lambda o: _organization_form(o, "charity_a"),
+    "POST /organizations/{charity_b}/edit/": lambda o: _organization_form(o, "charity_b"),
+    "POST /organizations/{charity_a}/": lambda o: {"username": "staff_a", "role": Role.CHARITY_FINANCE},
+    "POST /organizations/{charity_b}/": lambda o: {"username": "staff_b", "role": Role.CHARITY_FINANCE},
+    "POST /memberships/{membership_staff_a}/end/": None,
+    "POST /memberships/{membership_staff_b}/end/": None,
+    "POST /memberships/{membership_donor}/end/": None,
+    "POST /accounts/tokens/{token_najat}/revoke/": None,
+    "PATCH /api/v1/projects/{project_a}/": lambda o: {"title_en": "Patched"},
+    "PATCH /api/v1/projects/{project_b}/": lambda o: {"title_en": "Patched"},
+    "PATCH /api/v1/projects/{project_a_submitted}/": lambda o: {"title_en": "Patched"},
+    "PUT /api/v1/projects/{project_a}/": _project_json,
+    "DELETE /api/v1/projects/{project_a}/": None,
+    "POST /api/v1/projects/ (for charity A)": lambda o: _project_json(o, charity=o["charity_a"]),
+    "POST /api/v1/projects/ (no charity given)": _project_json,
+    "PATCH /api/v1/organizations/{charity_a}/": lambda o: {"name_en": "Al-Noor Charity (renamed)"},
+    "PATCH /api/v1/organizations/{charity_b}/": lambda o: {"name_en": "Al-Rahma Charity (renamed)"},
+    "PATCH /api/v1/organizations/{donor_org}/": lambda o: {"name_en": "Donors (renamed)"},
+    "POST /api/v1/organizations/": lambda o: {
+        "kind": "charity",
+        "slug": "al-amal",
+        "name_ar": "جمعية الأمل",
+        "name_en": "Al-Amal Charity",
+        "country": "KW",
+    },
+    "POST /api/v1/audit-events/": lambda o: {"action": "forged"},
+    # Invalid bodies: a persona that may not write gets 403 before its body is even read.
+    "PATCH /api/v1/projects/{project_a}/ (invalid)": lambda o: {"planned_end": "not a date", "sector": "x" * 9},
+    "POST /api/v1/projects/ (invalid)": lambda o: {"title_en": ["not", "a", "string"]},
+    "PATCH /api/v1/organizations/{charity_b}/ (invalid)": lambda o: {"name_en": "", "iati_org_id": "!"},
+    "POST /api/v1/organizations/ (invalid)": lambda o: {"kind": "spaceship"},
+}
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+PROJECT_OBJECTS = {"project_a": "A", "project_a_submitted": "A", "project_b": "B"}
+
+
+def _split(row: str) -> tuple[str, str]:
+    method, path = row.split(" ", 1)
+    return method, path.split(" (", 1)[0]
+
+
+def _left_draft(project: Project) -> Project:
+    # Until projects have a submission workflow (projects/workflow.py), a project leaves the draft here.
+    Project.objects.filter(pk=project.pk).update(status="submitted")
+    project.refresh_from_db()
+    return project
+
+
+def build_objects(world) -> dict[str, int]:
+    project_a_submitted = _left_draft(
+        make_project(world.najat, world.charity_a, implementing_partner=world.partner, title_en="Submitted well")
+    )
+    token, _key = account_services.api_token_create(actor=world.najat, user=world.najat, name="matrix")
+    return {
+        "project_a": world.project_a.pk,
+        "project_b": world.project_b.pk,
+        "project_a_submitted": project_a_submitted.pk,
+        "charity_a": world.charity_a.pk,
+        "charity_b": world.charity_b.pk,
+        "mosa": world.mosa.pk,
+        "partner_org": world.partner.pk,
+        "donor_org": world.donor_org.pk,
+        "audit_office": world.audit_office.pk,
+        "event_a": AuditEvent.objects.get(subject_type="projects.project", subject_id=str(world.project_a.pk)).seq,
+        "event_b": AuditEvent.objects.get(subject_type="projects.project", subject_id=str(world.project_b.pk)).seq,
+        "membership_staff_a": Membership.objects.get(user=world.staff_a).pk,
+        "membership_staff_b": Membership.objects.get(user=world.staff_b).pk,
+        "membership_donor": Membership.objects.get(user=world.donor).pk,
+        "token_najat": token.pk,
+    }
+
+
+def add_crowd(world) -> None:
+    """More rows than any query limit below: projects with locations and partners (some out of draft, for the
+    partner), organisations, members and their audit events. They are dated a day back, so the named objects
+    stay on the first page of every list."""
+    crowd = []
+    for index in range(15):
+        for actor, charity in ((world.najat, world.charity_a), (world.rahma, world.charity_b)):
+            project = make_project(
+                actor,
+                charity,
+                implementing_partner=world.partner,
+                title_en=f"Crowd project {index}",
+                locations=[{"admin_area_ar": "منطقة", "admin_area_en": f"Area {index}"}, {"admin_area_en": "Second"}],
+            )
+            if index % 3 == 0:
+                _left_draft(project)
+            crowd.append(project.pk)
+        OrganizationFactory()
+    Project.objects.filter(pk__in=crowd).update(created_at=timezone.now() - dt.timedelta(days=1))
+    for index in range(3):
+        member(Role.CHARITY_STAFF, world.charity_a, f"crowd_staff_{index}")
+
+
+@pytest.fixture(scope="module")
+def _shared_world(django_db_setup, django_db_blocker):
+    """One World for the whole module (hundreds of cells), built inside a transaction that is rolled back
+    when the module ends. Each test runs in its own savepoint (pytest-django's `db`), so what a cell writes
+    is undone before the next cell."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        transaction.atomic(),
+    ):
+        world = World()
+        add_crowd(world)
+        objects = build_objects(world)
+        for user in world.personas().values():
+            TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        yield world, objects
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(_shared_world, db):
+    """The module's shared World (instead of conftest's fresh one per test)."""
+    return _shared_world[0]
+
+
+@pytest.fixture
+def objects(_shared_world, db) -> dict[str, int]:
+    return _shared_world[1]
+
+
+def signed_in(user, *, api: bool):
+    """A client with a session that passed two-factor: Django's for pages, DRF's for the API."""
+    client = APIClient() if api else Client()
+    verified_login(client, user)
+    return client
+
+
+def send(client, method: str, url: str, body) -> object:
+    if url.startswith("/api/"):
+        return getattr(client, method.lower())(url, body, format="json")
+    return getattr(client, method.lower())(url, body or {})
+
+
+CELLS = [
+    pytest.param(row, persona, expected, id=f"{row} | {persona} -> {expected}")
+    for row, statuses in MATRIX.items()
+    for persona, expected in zip(PERSONAS, statuses, strict=True)
+]
+
+
+@pytest.mark.parametrize(("row", "persona", "expected"), CELLS)
+def test_matrix(row, persona, expected, world, objects):
+    method, path = _split(row)
+    url = path.format(**objects)
+    is_api = url.startswith("/api/")
+    body_factory = BODIES.get(row)
+    body = body_factory(objects) if body_factory else None
+    client = signed_in(world.personas()[persona], api=is_api)
+
+    response = send(client, method, url, body)
+
+    assert response.status_code == expected, (
+        f"{persona} {method} {url}: {response.status_code}, expected {expected}\n"
+        f"{response.content.decode(errors='replace')[:600]}"
+    )
+    if is_api and expected >= 400:
+        error = response.json()["error"]
+        assert error["code"] and error["message"]
+    if expected == 302:
+        assert "/accounts/login/" not in response["Location"] and "/two-factor/" not in response["Location"]
+
+
+def test_the_table_follows_the_rules():
+    """Rows added later keep to the rules in the module docstring (and each write names its body)."""
+    for row, statuses in MATRIX.items():
+        method, path = _split(row)
+        cells = dict(zip(PERSONAS, statuses, strict=True))
+        is_form = path.endswith(("/new/", "/edit/"))
+        if method in WRITE_METHODS:
+            assert row in BODIES, f"{row}: say what it sends in BODIES"
+            assert cells["auditor"] in (403, 404, 405), f"{row}: the auditor never writes"
+        elif not is_form:
+            assert cells["auditor"] == cells["reviewer"] == cells["ministry_admin"] == 200, f"{row}: oversight reads"
+        for name, charity in PROJECT_OBJECTS.items():
+            if "{" + name + "}" not in path:
+                continue
+            own, foreign = ("najat", "staff_a"), ("rahma", "staff_b")
+            if charity == "B":
+                own, foreign = foreign, own
+            assert cells["donor"] in (404, 405), f"{row}: a donor sees no project"
+            assert all(cells[p] in (404, 405) for p in foreign), f"{row}: another charity's project is a 404"
+            if method == "GET" and not is_form:
+                assert all(cells[p] == 200 for p in own), f"{row}: a charity reads its own projects"
+
+
+# --- what each list contains -------------------------------------------------------------------------
+
+VISIBLE_PROJECTS = {
+    "reviewer": {"project_a", "project_b", "project_a_submitted"},
+    "ministry_admin": {"project_a", "project_b", "project_a_submitted"},
+    "accreditation_officer": set(),
+    "najat": {"project_a", "project_a_submitted"},
+    "staff_a": {"project_a", "project_a_submitted"},
+    "rahma": {"project_b"},
+    "staff_b": {"project_b"},
+    "donor": set(),
+    "partner": {"project_a_submitted"},
+    "auditor": {"project_a", "project_b", "project_a_submitted"},
+}
+PUBLIC_ORGANIZATIONS = {"mosa", "charity_a", "charity_b", "partner_org"}
+EVERY_ORGANIZATION = PUBLIC_ORGANIZATIONS | {"donor_org", "audit_office"}
+VISIBLE_ORGANIZATIONS = {
+    "reviewer": EVERY_ORGANIZATION,
+    "ministry_admin": EVERY_ORGANIZATION,
+    "accreditation_officer": PUBLIC_ORGANIZATIONS,
+    "najat": PUBLIC_ORGANIZATIONS,
+    "staff_a": PUBLIC_ORGANIZATIONS,
+    "rahma": PUBLIC_ORGANIZATIONS,
+    "staff_b": PUBLIC_ORGANIZATIONS,
+    "donor": PUBLIC_ORGANIZATIONS | {"donor_org"},
+    "partner": PUBLIC_ORGANIZATIONS,
+    "auditor": EVERY_ORGANIZATION,
+}
+VISIBLE_EVENTS = {  # None: the persona may not browse the trail at all (403)
+    "reviewer": {"event_a", "event_b"},
+    "ministry_admin": {"event_a", "event_b"},
+    "accreditation_officer": None,
+    "najat": {"event_a"},
+    "staff_a": None,
+    "rahma": {"event_b"},
+    "staff_b": None,
+    "donor": None,
+    "partner": None,
+    "auditor": {"event_a", "event_b"},
+}
+LISTS = {
+    # list URL: (expected visibility, the names it is checked for, how an object shows on the page)
+    "/projects/": (VISIBLE_PROJECTS, set(VISIBLE_PROJECTS["reviewer"]), 'href="/projects/{}/"'),
+    "/organizations/": (VISIBLE_ORGANIZATIONS, EVERY_ORGANIZATION, 'href="/organizations/{}/"'),
+    "/audit/": (VISIBLE_EVENTS, {"event_a", "event_b"}, 'href="/audit/{}/"'),
+    "/api/v1/projects/": (VISIBLE_PROJECTS, set(VISIBLE_PROJECTS["reviewer"]), "id"),
+    "/api/v1/organizations/": (VISIBLE_ORGANIZATIONS, EVERY_ORGANIZATION, "id"),
+    "/api/v1/audit-events/": (VISIBLE_EVENTS, {"event_a", "event_b"}, "seq"),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("url", LISTS)
+def test_list_contains_own_and_not_foreign(url, persona, world, objects):
+    visibility, checked, marker = LISTS[url]
+    expected = visibility[persona]
+    client = signed_in(world.personas()[persona], api=url.startswith("/api/"))
+    response = client.get(url, {"page_size": 500} if url.startswith("/api/") else {})
+    if expected is None:
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    if url.startswith("/api/"):
+        shown = {item[marker] for item in response.json()["results"]}
+        seen = {name for name in checked if objects[name] in shown}
+    else:
+        seen = {name for name in checked if marker.format(objects[name]) in response.content.decode()}
+    assert seen == expected, f"{persona} {url}: shows {sorted(seen)}, expected {sorted(expected)}"
+
+
+def test_donor_sees_no_project_anywhere(world, objects):
+    donor = world.donor
+    assert signed_in(donor, api=True).get("/api/v1/projects/").json()["count"] == 0
+    page = signed_in(donor, api=False).get("/").content.decode()
+    for name in ("project_a", "project_b", "project_a_submitted"):
+        reference = Project.objects.get(pk=objects[name]).reference
+        assert reference not in page
+
+
+def test_filtering_by_another_charity_finds_nothing(world, objects):
+    """Asking for charity B's projects by filter or search gives charity A's admin nothing."""
+    client = signed_in(world.najat, api=True)
+    project_b = Project.objects.get(pk=objects["project_b"])
+    for params in ({"charity": objects["charity_b"]}, {"q": project_b.reference}, {"q": "Orphan"}):
+        response = client.get("/api/v1/projects/", params)
+        assert response.status_code == 200
+        assert response.json()["count"] == 0, params
+    page = signed_in(world.najat, api=False).get("/projects/", {"charity": objects["charity_b"]})
+    assert project_b.reference not in page.content.decode()
+
+
+def test_writes_leave_foreign_data_untouched(world, objects):
+    """The refused writes of the matrix change nothing: checked after najat tries them all on charity B."""
+    project_b = Project.objects.get(pk=objects["project_b"])
+    before = (project_b.title_en, project_b.updated_at)
+    charity_b = Organization.objects.get(pk=objects["charity_b"])
+    projects_of_b = set(Project.objects.filter(charity=charity_b).values_list("pk", flat=True))
+    api = signed_in(world.najat, api=True)
+    assert api.patch(f"/api/v1/projects/{project_b.pk}/", {"title_en": "Hijacked"}, format="json").status_code == 404
+    assert api.put(f"/api/v1/projects/{project_b.pk}/", _project_json(objects), format="json").status_code == 404
+    response = api.post("/api/v1/projects/", _project_json(objects, charity=objects["charity_b"]), format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "not_allowed"
+    assert api.patch(f"/api/v1/organizations/{charity_b.pk}/", {"name_en": "X"}, format="json").status_code == 403
+    # rahma cannot create a project for charity A either
+    response = signed_in(world.rahma, api=True).post(
+        "/api/v1/projects/", _project_json(objects, charity=objects["charity_a"]), format="json"
+    )
+    assert response.status_code == 403
+    assert set(response.json()["error"]) >= {"code", "message", "fields", "request_id"}
+    # a project cannot be moved to another charity
+    response = api.patch(f"/api/v1/projects/{objects['project_a']}/", {"charity": charity_b.pk}, format="json")
+    assert response.status_code in (400, 403)
+    assert Project.objects.get(pk=objects["project_a"]).charity_id == world.charity_a.pk
+    project_b.refresh_from_db()
+    charity_b.refresh_from_db()
+    assert (project_b.title_en, project_b.updated_at) == before
+    assert charity_b.name_en == "Al-Rahma Charity"
+    assert set(Project.objects.filter(charity=charity_b).values_list("pk", flat=True)) == projects_of_b
+
+
+# --- query counts: lists must not grow a query per row (N+1) ----------------------------------------
+
+# Most queries each list may make, whatever the number of rows on the page (measured, plus two to spare:
+# session, user, two-factor device, memberships, count, page, prefetches; the crowd has 15+ rows per list).
+LIST_QUERY_LIMITS = {
+    "/": 11,
+    "/projects/": 9,
+    "/organizations/": 8,
+    "/audit/": 8,
+    "/api/v1/projects/": 9,
+    "/api/v1/organizations/": 8,
+    "/api/v1/audit-events/": 8,
+}
+
+
+@pytest.mark.parametrize("persona", ["reviewer", "najat", "rahma", "partner", "auditor"])
+@pytest.mark.parametrize("url", LIST_QUERY_LIMITS)
+def test_list_query_count_is_bounded(url, persona, world, django_assert_max_num_queries):
+    """The shared world holds enough rows (see add_crowd) for an N+1 to break these limits."""
+    user = world.personas()[persona]
+    client = signed_in(user, api=url.startswith("/api/"))
+    client.get(url)  # warm up: session, language and content types are loaded once per process
+    with django_assert_max_num_queries(LIST_QUERY_LIMITS[url]):
+        response = client.get(url)
+    assert response.status_code in (200, 403)
+
+
+def test_reverse_urls_match_the_table():
+    """The table's hard-coded paths are the ones the URLconf gives (a renamed URL must update the table)."""
+    assert reverse("projects:project_detail", args=[1]) == "/projects/1/"
+    assert reverse("accounts:organization_edit", args=[1]) == "/organizations/1/edit/"
+    assert reverse("audit:event_detail", args=[1]) == "/audit/1/"
+    assert reverse("project-detail", args=[1]) == "/api/v1/projects/1/"
+    assert reverse("audit-event-detail", args=[1]) == "/api/v1/audit-events/1/"
