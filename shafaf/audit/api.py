@@ -1,11 +1,14 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+import json
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from .chain import verify_everything
+from .chain import verify_against_checkpoint, verify_everything
 from .filters import AuditEventFilter
+from .forms import CheckpointForm
 from .models import AuditEvent
 from .selectors import can_browse_audit, events_visible_to
 
@@ -52,6 +55,10 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
             raise PermissionDenied()
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter("count", int, description="with head_hash: a checkpoint kept outside, to check against"),
+            OpenApiParameter("head_hash", str, description="the checkpoint's head hash (64 hex digits)"),
+        ],
         responses=inline_serializer(
             "AuditChainStatus",
             {
@@ -65,8 +72,13 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def verify(self, request):
-        """Verifies the whole chain now and says whether it is whole."""
+        """Verifies the whole chain now; with `count` and `head_hash`, also against that checkpoint."""
         result = verify_everything()
+        if result.ok and ("count" in request.query_params or "head_hash" in request.query_params):
+            form = CheckpointForm(data={"text": json.dumps(dict(request.query_params.items()))})
+            if not form.is_valid():
+                raise ValidationError({"checkpoint": form.non_field_errors()})
+            result = verify_against_checkpoint(form.cleaned_data["count"], form.cleaned_data["head_hash"])
         return Response(
             {
                 "ok": result.ok,

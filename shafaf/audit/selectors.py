@@ -21,3 +21,8 @@ def events_visible_to(user, queryset=None):
 
 def can_browse_audit(user) -> bool:
     return user.is_authenticated and bool(user.roles() & (OVERSIGHT_ROLES | {Role.CHARITY_ADMIN}))
+
+
+def can_take_checkpoint(user) -> bool:
+    """Auditors and ministry administrators fix the chain's state in a checkpoint they keep outside."""
+    return user.is_authenticated and bool(user.roles() & {Role.AUDITOR, Role.MINISTRY_ADMIN})

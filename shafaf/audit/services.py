@@ -76,8 +76,9 @@ def record(
     return event
 
 
-def checkpoint_create() -> AuditCheckpoint:
-    """Stores the chain's current length and head hash. Refuses when the chain is not whole."""
+def checkpoint_create(*, actor=None) -> AuditCheckpoint:
+    """Stores the chain's current length and head hash, then records that it did (so the checkpoint
+    covers every event before its own). Refuses when the chain is not whole."""
     from .chain import verify_everything
 
     with transaction.atomic():
@@ -85,4 +86,11 @@ def checkpoint_create() -> AuditCheckpoint:
         result = verify_everything()
         if not result.ok:
             raise ValueError(str(result.problem))
-        return AuditCheckpoint.objects.create(count=result.count, head_hash=result.head_hash)
+        checkpoint = AuditCheckpoint.objects.create(count=result.count, head_hash=result.head_hash)
+        record(
+            actor=actor,
+            action="audit.checkpoint",
+            subject=checkpoint,
+            changes={"count": [None, checkpoint.count], "head_hash": [None, checkpoint.head_hash]},
+        )
+    return checkpoint

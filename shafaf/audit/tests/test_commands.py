@@ -97,7 +97,7 @@ def test_a_checkpoint_still_holds_after_more_events(chain, subject, tmp_path):
     append_events(3, subject)
     code, output = run("audit_verify", "--checkpoint", str(path))
     assert code == 0, output
-    assert f"{EVENTS + 3} events" in output
+    assert f"{EVENTS + 1 + 3} events" in output  # the checkpoint's own event, then three more
 
 
 # --- edited, deleted, inserted -------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_a_cut_tail_with_a_stale_head_row_is_found_without_a_checkpoint(chain):
 def test_a_checkpoint_kept_in_the_database_finds_a_cut_tail_with_a_doctored_head(chain):
     run("audit_checkpoint")
     tampering.drop_triggers()
-    tampering.delete_events(EVENTS - 1, EVENTS)
+    tampering.delete_events(EVENTS - 1, EVENTS, EVENTS + 1)  # the last two events and the checkpoint's own
     tampering.set_head_to_last()
     code, output = run("audit_verify")
     assert_broken_at(EVENTS - 1, output, code, "tail cut")
@@ -189,7 +189,7 @@ def test_a_checkpoint_kept_in_the_database_finds_a_cut_tail_with_a_doctored_head
 def test_a_cut_tail_hidden_from_the_database_is_found_by_the_checkpoint_file(chain, tmp_path):
     path = checkpoint_file(tmp_path)
     tampering.drop_triggers()
-    tampering.delete_events(EVENTS - 1, EVENTS)
+    tampering.delete_events(EVENTS - 1, EVENTS, EVENTS + 1)  # the last two events and the checkpoint's own
     tampering.set_head_to_last()
     tampering.forget_checkpoints()
 

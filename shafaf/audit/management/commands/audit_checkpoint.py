@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, output=None, **options):
         try:
-            checkpoint = checkpoint_create()
+            checkpoint = checkpoint_create(actor=None)
         except ValueError as exc:
             raise CommandError(f"the audit chain is not whole, no checkpoint taken: {exc}") from exc
         data = {
