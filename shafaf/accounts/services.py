@@ -251,7 +251,15 @@ def login_succeeded(*, user: User, ip_address: str | None) -> None:
 
     with transaction.atomic():
         LoginFailure.objects.filter(username=user.username.lower()).delete()
-        audit.record(actor=user, action="user.login", subject=user, changes={"ip_address": [None, ip_address]})
+        # Filed under the user's organisation, so that its administrators see their members' sign-ins.
+        membership = user.active_memberships().order_by("created_at", "id").first()
+        audit.record(
+            actor=user,
+            action="user.login",
+            subject=user,
+            organization=membership.organization if membership else None,
+            changes={"ip_address": [None, ip_address]},
+        )
 
 
 def two_factor_device_for(user: User):

@@ -164,3 +164,13 @@ def test_a_locked_login_records_no_audit_event(user, client, settings):
     fail(client, "salem", settings.SHAFAF_LOGIN_MAX_FAILURES)
     sign_in(client, "salem", PASSWORD)
     assert not AuditEvent.objects.filter(action="user.login").exists()
+
+
+def test_a_charity_admin_sees_the_sign_ins_of_its_members_only(world, client, login):
+    from shafaf.accounts.services import login_succeeded
+    from shafaf.audit.selectors import events_visible_to
+
+    login_succeeded(user=world.staff_a, ip_address="127.0.0.1")
+    login_succeeded(user=world.staff_b, ip_address="127.0.0.1")
+    seen_by_najat = events_visible_to(world.najat).filter(action="user.login")
+    assert list(seen_by_najat.values_list("actor_username", flat=True)) == [world.staff_a.username]
