@@ -44,3 +44,15 @@ def _fast_hashing(settings):
 @pytest.fixture(autouse=True)
 def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Arabic): a request in another language earlier in the
+    same thread must not decide what a later test's messages are written in."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

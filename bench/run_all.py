@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ["audit_chain.py", "--events", "20000"],
     ["project_list.py", "--projects", "100000"],
+    ["rulebook.py"],
 ]
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from shafaf.accounts.choices import Role
 from shafaf.accounts.models import Membership, Organization
 from shafaf.audit.models import AuditEvent
 from shafaf.projects.models import Project
+from shafaf.projects.rulebook.services import rulebook_run
 from tests.factories import OrganizationFactory, World, make_project, member, project_data, verified_login
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,23 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /projects/{project_a}/edit/":                  (403,  403,  404, 302,  302,  404,  404,  404,  404,  403),
     "POST /projects/{project_b}/edit/":                  (403,  403,  404, 404,  404,  302,  302,  404,  404,  403),
     "POST /projects/{project_a_submitted}/edit/":        (403,  403,  404, 403,  403,  404,  404,  404,  403,  403),
+    # --- pages: the lifecycle (projects/workflow.py) and the ministry's review queue ---
+    "GET /projects/review/":                             (200,  200,  403, 403,  403,  403,  403,  403,  403,  403),
+    "POST /projects/{project_a}/submit/":                (403,  403,  404, 302,  302,  404,  404,  404,  404,  403),
+    "POST /projects/{project_b}/submit/":                (403,  403,  404, 404,  404,  302,  302,  404,  404,  403),
+    "POST /projects/{project_a_submitted}/start-review/": (302, 302,  404, 403,  403,  404,  404,  404,  403,  403),
+    "POST /projects/{project_a_submitted}/approve/":     (409,  409,  404, 403,  403,  404,  404,  404,  403,  403),
+    "POST /projects/{project_a_submitted}/cancel/":      (403,  403,  404, 302,  403,  404,  404,  404,  403,  403),
+    "POST /projects/{project_a}/cancel/ (no reason)":    (403,  403,  404, 400,  403,  404,  404,  404,  404,  403),
+    # --- pages: the rulebook and a project's checks ---
+    "GET /rulebook/":                                    (200,  200,  403, 403,  403,  403,  403,  403,  403,  200),
+    "GET /rulebook/dates_coherent/edit/":                (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
+    "POST /rulebook/dates_coherent/edit/":               (403,  302,  403, 403,  403,  403,  403,  403,  403,  403),
+    "GET /projects/{project_a}/checks/":                 (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_b}/checks/":                 (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /projects/{project_a_submitted}/checks/":       (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
+    "POST /projects/{project_a}/checks/run/":            (302,  302,  404, 403,  403,  404,  404,  404,  404,  403),
+    "POST /projects/{project_b}/checks/run/":            (302,  302,  404, 404,  404,  403,  403,  404,  404,  403),
     # --- pages: organisations and memberships ---
     "GET /organizations/":                               (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
     "GET /organizations/new/":                           (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
@@ -112,6 +130,14 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /api/v1/projects/ (for charity A)":            (403,  403,  403, 201,  201,  403,  403,  403,  403,  403),
     "POST /api/v1/projects/ (no charity given)":         (403,  403,  403, 201,  201,  201,  201,  403,  403,  403),
     "POST /api/v1/projects/ (invalid)":                  (403,  403,  403, 400,  400,  400,  400,  403,  403,  403),
+    # --- API: the lifecycle: POST /api/v1/projects/{id}/{action}/ ---
+    "POST /api/v1/projects/{project_a}/submit/":         (403,  403,  404, 200,  200,  404,  404,  404,  404,  403),
+    "POST /api/v1/projects/{project_b}/submit/":         (403,  403,  404, 404,  404,  200,  200,  404,  404,  403),
+    "POST /api/v1/projects/{project_a_submitted}/start-review/": (200, 200, 404, 403, 403, 404, 404, 404,  403,  403),
+    "POST /api/v1/projects/{project_a_submitted}/approve/": (409, 409,  404, 403,  403,  404,  404,  404,  403,  403),
+    "POST /api/v1/projects/{project_a_submitted}/cancel/": (403, 403,  404, 200,  403,  404,  404,  404,  403,  403),
+    "POST /api/v1/projects/{project_b}/cancel/ (no reason)": (403, 403, 404, 404,  404,  400,  403,  404,  404,  403),
+    "POST /api/v1/projects/{project_a_submitted}/close/": (409,  409,  404, 403,  403,  404,  404,  404,  403,  403),
     # --- API: organisations ---
     "GET /api/v1/organizations/":                        (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
     "GET /api/v1/organizations/{charity_b}/":            (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
@@ -122,6 +148,17 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "PATCH /api/v1/organizations/{charity_b}/ (invalid)": (403, 400,  403, 403,  403,  400,  403,  403,  403,  403),
     "POST /api/v1/organizations/":                       (403,  201,  403, 403,  403,  403,  403,  403,  403,  403),
     "POST /api/v1/organizations/ (invalid)":             (403,  400,  403, 403,  403,  403,  403,  403,  403,  403),
+    # --- API: the rulebook ---
+    "GET /api/v1/rule-settings/":                        (200,  200,  403, 403,  403,  403,  403,  403,  403,  200),
+    "GET /api/v1/rule-settings/dates_coherent/":         (200,  200,  403, 403,  403,  403,  403,  403,  403,  200),
+    "PATCH /api/v1/rule-settings/dates_coherent/":       (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
+    "PATCH /api/v1/rule-settings/dates_coherent/ (invalid)": (403, 400, 403, 403,  403,  403,  403,  403,  403,  403),
+    "DELETE /api/v1/rule-settings/dates_coherent/":      (405,  405,  403, 403,  403,  403,  403,  403,  403,  405),
+    "GET /api/v1/rulebook-runs/":                        (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/rulebook-runs/{run_a}/":                (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /api/v1/rulebook-runs/{run_b}/":                (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /api/v1/rulebook-runs/{run_a_submitted}/":      (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
+    "POST /api/v1/rulebook-runs/":                       (405,  405,  405, 405,  405,  405,  405,  405,  405,  405),
     # --- API: audit trail ---
     "GET /api/v1/audit-events/":                         (200,  200,  403, 200,  403,  200,  403,  403,  403,  200),
     "GET /api/v1/audit-events/verify/":                  (200,  200,  403, 200,  403,  200,  403,  403,  403,  200),
@@ -189,6 +226,19 @@ BODIES = {
     "POST /memberships/{membership_staff_b}/end/": None,
     "POST /memberships/{membership_donor}/end/": None,
     "POST /accounts/tokens/{token_najat}/revoke/": None,
+    "POST /projects/{project_a}/submit/": None,
+    "POST /projects/{project_b}/submit/": None,
+    "POST /projects/{project_a_submitted}/start-review/": None,
+    "POST /projects/{project_a_submitted}/approve/": None,
+    "POST /projects/{project_a_submitted}/cancel/": lambda o: {"cancel-reason": "المشروع نُفذ من جهة أخرى."},
+    "POST /projects/{project_a}/cancel/ (no reason)": lambda o: {"cancel-reason": ""},
+    "POST /api/v1/projects/{project_a}/submit/": lambda o: {},
+    "POST /api/v1/projects/{project_b}/submit/": lambda o: {},
+    "POST /api/v1/projects/{project_a_submitted}/start-review/": lambda o: {},
+    "POST /api/v1/projects/{project_a_submitted}/approve/": lambda o: {"reason": "Complete and consistent."},
+    "POST /api/v1/projects/{project_a_submitted}/cancel/": lambda o: {"reason": "Funded by another charity."},
+    "POST /api/v1/projects/{project_b}/cancel/ (no reason)": lambda o: {"reason": ""},
+    "POST /api/v1/projects/{project_a_submitted}/close/": lambda o: {},
     "PATCH /api/v1/projects/{project_a}/": lambda o: {"title_en": "Patched"},
     "PATCH /api/v1/projects/{project_b}/": lambda o: {"title_en": "Patched"},
     "PATCH /api/v1/projects/{project_a_submitted}/": lambda o: {"title_en": "Patched"},
@@ -206,6 +256,18 @@ BODIES = {
         "name_en": "Al-Amal Charity",
         "country": "KW",
     },
+    "POST /rulebook/dates_coherent/edit/": lambda o: {
+        "dates_coherent-enabled": "on",
+        "dates_coherent-severity": "warning",
+        "dates_coherent-start_grace_days": "0",
+        "dates_coherent-max_duration_months": "48",
+    },
+    "POST /projects/{project_a}/checks/run/": None,
+    "POST /projects/{project_b}/checks/run/": None,
+    "PATCH /api/v1/rule-settings/dates_coherent/": lambda o: {"severity": "warning"},
+    "PATCH /api/v1/rule-settings/dates_coherent/ (invalid)": lambda o: {"thresholds": {"max_duration_months": 0}},
+    "DELETE /api/v1/rule-settings/dates_coherent/": None,
+    "POST /api/v1/rulebook-runs/": lambda o: {"project": o["project_a"]},
     "POST /api/v1/audit-events/": lambda o: {"action": "forged"},
     # Invalid bodies: a persona that may not write gets 403 before its body is even read.
     "PATCH /api/v1/projects/{project_a}/ (invalid)": lambda o: {"planned_end": "not a date", "sector": "x" * 9},
@@ -215,6 +277,9 @@ BODIES = {
 }
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The ministry's work pages (not records): the ministry's alone, the auditor included out (403). What they list
+# the auditor reads elsewhere (the review queue's projects are in /projects/).
+MINISTRY_WORK_PAGES = {"GET /projects/review/"}
 PROJECT_OBJECTS = {"project_a": "A", "project_a_submitted": "A", "project_b": "B"}
 
 
@@ -224,7 +289,8 @@ def _split(row: str) -> tuple[str, str]:
 
 
 def _left_draft(project: Project) -> Project:
-    # Until projects have a submission workflow (projects/workflow.py), a project leaves the draft here.
+    # Straight out of the draft, without the workflow's history, rulebook run and audit events (those are tested
+    # in shafaf/projects/tests/test_workflow.py); the matrix needs only a project that has left the draft.
     Project.objects.filter(pk=project.pk).update(status="submitted")
     project.refresh_from_db()
     return project
@@ -251,6 +317,9 @@ def build_objects(world) -> dict[str, int]:
         "membership_staff_b": Membership.objects.get(user=world.staff_b).pk,
         "membership_donor": Membership.objects.get(user=world.donor).pk,
         "token_najat": token.pk,
+        "run_a": rulebook_run(actor=world.najat, project=world.project_a, stage="submission").run.pk,
+        "run_b": rulebook_run(actor=world.rahma, project=world.project_b, stage="submission").run.pk,
+        "run_a_submitted": rulebook_run(actor=None, project=project_a_submitted, stage="nightly").run.pk,
     }
 
 
@@ -358,6 +427,9 @@ def test_the_table_follows_the_rules():
         if method in WRITE_METHODS:
             assert row in BODIES, f"{row}: say what it sends in BODIES"
             assert cells["auditor"] in (403, 404, 405), f"{row}: the auditor never writes"
+        elif row in MINISTRY_WORK_PAGES:
+            assert cells["reviewer"] == cells["ministry_admin"] == 200, f"{row}: the ministry's own page"
+            assert all(cells[p] == 403 for p in PERSONAS if p not in ("reviewer", "ministry_admin")), row
         elif not is_form:
             assert cells["auditor"] == cells["reviewer"] == cells["ministry_admin"] == 200, f"{row}: oversight reads"
         for name, charity in PROJECT_OBJECTS.items():
@@ -500,6 +572,7 @@ def test_writes_leave_foreign_data_untouched(world, objects):
 LIST_QUERY_LIMITS = {
     "/": 11,
     "/projects/": 9,
+    "/projects/review/": 9,
     "/organizations/": 8,
     "/audit/": 8,
     "/api/v1/projects/": 9,

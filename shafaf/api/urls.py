@@ -6,11 +6,14 @@ from rest_framework.routers import DefaultRouter
 from shafaf.accounts.api import OrganizationViewSet
 from shafaf.audit.api import AuditEventViewSet
 from shafaf.projects.api import ProjectViewSet
+from shafaf.projects.rulebook.api import RulebookRunViewSet, RuleSettingViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("projects", ProjectViewSet, basename="project")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("rule-settings", RuleSettingViewSet, basename="rule-setting")
+router.register("rulebook-runs", RulebookRunViewSet, basename="rulebook-run")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

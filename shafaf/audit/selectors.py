@@ -26,3 +26,14 @@ def can_browse_audit(user) -> bool:
 def can_take_checkpoint(user) -> bool:
     """Auditors and ministry administrators fix the chain's state in a checkpoint they keep outside."""
     return user.is_authenticated and bool(user.roles() & {Role.AUDITOR, Role.MINISTRY_ADMIN})
+
+
+def events_about(subject, actions=None):
+    """The events recorded about one object (oldest first), for a page that has already checked that the
+    user may see that object (a project's timeline shows its creation and edits)."""
+    from .services import subject_type_of
+
+    queryset = AuditEvent.objects.filter(subject_type=subject_type_of(subject), subject_id=str(subject.pk))
+    if actions is not None:
+        queryset = queryset.filter(action__in=list(actions))
+    return queryset.order_by("seq")

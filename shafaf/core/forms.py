@@ -5,7 +5,7 @@ EMPTY_LABEL = "—"
 
 def _dash_empty_choice(field) -> None:
     """One look for "nothing chosen" in every select, whatever kind of field made it."""
-    if isinstance(field, forms.ModelChoiceField):
+    if isinstance(field, forms.ModelChoiceField) or hasattr(field, "empty_label"):  # django-filter's too
         if field.empty_label is not None:
             field.empty_label = EMPTY_LABEL
     elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.MultipleChoiceField):

@@ -10,7 +10,7 @@ from shafaf.accounts.permissions import organization_ids_with_role
 from shafaf.audit.selectors import can_browse_audit, events_visible_to
 from shafaf.projects import permissions as project_permissions
 from shafaf.projects import selectors as project_selectors
-from shafaf.projects.choices import ProjectStatus
+from shafaf.projects.choices import AWAITING_REVIEW_STATUSES, ProjectStatus
 
 
 def home_view(request):
@@ -30,12 +30,29 @@ def home_view(request):
     if context["is_charity"]:
         own = organization_ids_with_role(user, *CHARITY_ROLES)
         drafts = projects.filter(charity_id__in=own, status=ProjectStatus.DRAFT)
-        context["draft_count"] = drafts.count()
+        waiting = ProjectStatus.DRAFT, ProjectStatus.CHANGES_REQUESTED
+        counts = dict(
+            projects.filter(charity_id__in=own, status__in=waiting)
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .values_list("status", "n")
+        )
+        context["draft_count"] = counts.get(ProjectStatus.DRAFT, 0)
         context["recent_drafts"] = drafts.order_by("-updated_at")[:5]
+        context["changes_requested_count"] = counts.get(ProjectStatus.CHANGES_REQUESTED, 0)
+        context["changes_requested"] = project_selectors.changes_requested_of(user)[:5]
     if context["is_ministry"] or context["is_auditor"]:
         by_status = dict(projects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
         context["projects_by_status"] = [(label, by_status.get(value, 0)) for value, label in ProjectStatus.choices]
         context["charity_count"] = projects.values("charity_id").distinct().count()
+        if context["is_ministry"]:
+            context["awaiting_review"] = [
+                (value, label, by_status.get(value, 0))
+                for value, label in ProjectStatus.choices
+                if value in AWAITING_REVIEW_STATUSES
+            ]
+            context["awaiting_review_count"] = sum(count for _value, _label, count in context["awaiting_review"])
+            context["review_queue_head"] = project_selectors.review_queue(user)[:5]
     if context["is_partner"]:
         context["partner_projects"] = projects.order_by("-updated_at")[:10]
     if can_browse_audit(user):

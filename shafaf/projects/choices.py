@@ -41,4 +41,63 @@ class BeneficiaryGroup(models.TextChoices):
 
 
 class ProjectStatus(models.TextChoices):
+    """The project's lifecycle (projects/workflow.py says who moves it from which state to which)."""
+
     DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    UNDER_REVIEW = "under_review", _("Under review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    IN_EXECUTION = "in_execution", _("In execution")
+    COMPLETED = "completed", _("Completed")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    SUSPENDED = "suspended", _("Suspended")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# States in which the ministry has licensed the project (it holds a licence number).
+LICENSED_STATUSES = frozenset(
+    {
+        ProjectStatus.APPROVED,
+        ProjectStatus.IN_EXECUTION,
+        ProjectStatus.COMPLETED,
+        ProjectStatus.CLOSED,
+        ProjectStatus.SUSPENDED,
+    }
+)
+# Bootstrap's colour for each state's badge.
+STATUS_BADGES = {
+    ProjectStatus.DRAFT: "secondary",
+    ProjectStatus.SUBMITTED: "info",
+    ProjectStatus.UNDER_REVIEW: "info",
+    ProjectStatus.CHANGES_REQUESTED: "warning",
+    ProjectStatus.APPROVED: "success",
+    ProjectStatus.IN_EXECUTION: "primary",
+    ProjectStatus.COMPLETED: "success",
+    ProjectStatus.CLOSED: "dark",
+    ProjectStatus.REJECTED: "danger",
+    ProjectStatus.SUSPENDED: "warning",
+    ProjectStatus.CANCELLED: "secondary",
+}
+# States waiting for the ministry (its review queue).
+AWAITING_REVIEW_STATUSES = frozenset({ProjectStatus.SUBMITTED, ProjectStatus.UNDER_REVIEW})
+
+
+class ProjectAction(models.TextChoices):
+    """What moved a project from one state to another, as its timeline names it. The values are the
+    actions of the API (POST /api/v1/projects/{id}/{action}/); "revise" is taken by an edit of a licensed
+    project's scope, never asked for directly."""
+
+    SUBMIT = "submit", _("Submission")
+    START_REVIEW = "start-review", _("Start of review")
+    REQUEST_CHANGES = "request-changes", _("Request for changes")
+    APPROVE = "approve", _("Approval")
+    REJECT = "reject", _("Rejection")
+    START = "start", _("Start of execution")
+    COMPLETE = "complete", _("Completion")
+    CLOSE = "close", _("Closure")
+    SUSPEND = "suspend", _("Suspension")
+    RESUME = "resume", _("Resumption")
+    CANCEL = "cancel", _("Cancellation")
+    REVISE = "revise", _("Revision sent back to review")

@@ -72,3 +72,25 @@ class LocationForm(StyledFormMixin, forms.ModelForm):
 
 
 LocationFormSet = forms.formset_factory(LocationForm, extra=1, can_delete=True, max_num=50, validate_max=True)
+
+
+class TransitionForm(StyledFormMixin, forms.Form):
+    """The reason given with a workflow action. Where the workflow requires one, the browser asks for it
+    (`required`) and the service enforces it (after checking the user may take the action at all)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+    )
+
+    def __init__(self, *args, action: str, **kwargs):
+        kwargs.setdefault("prefix", action)
+        super().__init__(*args, **kwargs)
+        self.action = action
+        from .workflow import BY_ACTION
+
+        self.reason_required = BY_ACTION[action].reason_required
+        if self.reason_required:
+            self.fields["reason"].widget.attrs["required"] = True

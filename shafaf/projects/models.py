@@ -5,13 +5,24 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from shafaf.accounts.choices import Role
 from shafaf.accounts.models import Organization
 from shafaf.core.models import TimeStampedModel
 
-from .choices import EXTERNAL_MODELS, INTERNAL_MODELS, BeneficiaryGroup, ProjectModel, ProjectStatus
+from .choices import (
+    EXTERNAL_MODELS,
+    INTERNAL_MODELS,
+    LICENSED_STATUSES,
+    STATUS_BADGES,
+    BeneficiaryGroup,
+    ProjectAction,
+    ProjectModel,
+    ProjectStatus,
+)
 from .codelists import COUNTRIES, CURRENCIES, SECTORS
 
 HOME_COUNTRY = "KW"
@@ -59,6 +70,31 @@ class Project(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
     )
+    # The lifecycle (projects/workflow.py); written only by services.project_transition and project_update.
+    licence_number = models.CharField(
+        _("licence number"),
+        max_length=30,
+        blank=True,
+        editable=False,
+        help_text=_("Given by the ministry on approval."),
+    )
+    licence_date = models.DateField(_("licence date"), null=True, blank=True, editable=False)
+    is_revision = models.BooleanField(
+        _("revision"),
+        default=False,
+        editable=False,
+        help_text=_("A licensed project whose scope was changed and is back in review."),
+    )
+    resume_status = models.CharField(
+        _("state to return to"),
+        max_length=30,
+        choices=ProjectStatus.choices,
+        blank=True,
+        editable=False,
+        help_text=_("Where a suspended project resumes, or where an approved revision returns."),
+    )
+    status_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True, editable=False)
+    submitted_at = models.DateTimeField(_("last submitted at"), null=True, blank=True, editable=False)
 
     objects = ProjectQuerySet.as_manager()
 
@@ -71,6 +107,7 @@ class Project(TimeStampedModel):
             models.Index(fields=["charity", "-created_at", "-id"], name="project_charity_newest_first"),
             models.Index(fields=["charity", "status"], name="project_charity_status"),
             models.Index(fields=["country", "sector"], name="project_country_sector"),
+            models.Index(fields=["status", "submitted_at"], name="project_review_queue"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title_ar="") | ~Q(title_en=""), name="project_has_a_title"),
@@ -80,6 +117,19 @@ class Project(TimeStampedModel):
                 fields=["charity", "iati_identifier"],
                 condition=~Q(iati_identifier=""),
                 name="project_unique_iati_identifier_per_charity",
+            ),
+            models.UniqueConstraint(
+                fields=["licence_number"], condition=~Q(licence_number=""), name="project_unique_licence_number"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=sorted(LICENSED_STATUSES))
+                | (~Q(licence_number="") & Q(licence_date__isnull=False)),
+                name="project_licensed_has_a_licence",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ProjectStatus.SUSPENDED)
+                | Q(resume_status__in=[ProjectStatus.APPROVED, ProjectStatus.IN_EXECUTION]),
+                name="project_suspended_knows_where_to_resume",
             ),
         ]
 
@@ -109,6 +159,17 @@ class Project(TimeStampedModel):
     @property
     def is_external(self) -> bool:
         return self.project_model in EXTERNAL_MODELS
+
+    @property
+    def status_badge(self) -> str:
+        return STATUS_BADGES.get(self.status, "secondary")
+
+    @property
+    def days_waiting(self) -> int | None:
+        """Whole days since the project was last submitted (the review queue's age)."""
+        if self.submitted_at is None:
+            return None
+        return max(0, (timezone.now() - self.submitted_at).days)
 
     def clean(self):
         errors: dict[str, list] = {}
@@ -197,6 +258,36 @@ class ProjectLocation(models.Model):
             raise ValidationError({"longitude": _("Give both latitude and longitude, or neither.")})
 
 
+class ProjectTransition(models.Model):
+    """One move of a project from one state to another: the domain history its timeline shows. The audit
+    chain records each too (action "project.<action>", with the same reason)."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="transitions"
+    )
+    action = models.CharField(_("action"), max_length=30, choices=ProjectAction.choices)
+    from_status = models.CharField(_("from"), max_length=30, choices=ProjectStatus.choices)
+    to_status = models.CharField(_("to"), max_length=30, choices=ProjectStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(_("role"), max_length=30, choices=Role.choices, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("project transition")
+        verbose_name_plural = _("project transitions")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["project", "at", "id"], name="transition_project_time")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_status=F("to_status")), name="transition_changes_the_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.from_status} -> {self.to_status} ({self.action})"
+
+
 class ProjectSequence(models.Model):
     """The last reference number given per year; claimed under a row lock so two creators never share one."""
 
@@ -209,3 +300,20 @@ class ProjectSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
+
+
+class LicenceSequence(models.Model):
+    """The last licence number given per year (MOSA-2026-000123); claimed under a row lock at approval."""
+
+    year = models.PositiveIntegerField(_("year"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("licence number sequence")
+        verbose_name_plural = _("licence number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+from .rulebook.models import CheckResultRecord, RulebookRun, RuleSetting  # noqa: E402,F401

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from shafaf.accounts.choices import CHARITY_ROLES, Role
-from shafaf.accounts.permissions import organization_ids_with_role
+from django.utils.translation import gettext as _
 
-from .choices import ProjectStatus
+from shafaf.accounts.choices import CHARITY_ROLES, MINISTRY_ROLES, Role
+from shafaf.accounts.permissions import is_ministry, organization_ids_with_role
+
+from . import workflow
+from .choices import AWAITING_REVIEW_STATUSES
 
 PROJECT_EDITOR_ROLES = (Role.CHARITY_ADMIN, Role.CHARITY_STAFF)
 
@@ -20,7 +23,70 @@ def can_create_project(user, charity=None) -> bool:
 
 
 def can_edit_project(user, project) -> bool:
-    return project.status == ProjectStatus.DRAFT and project.charity_id in charities_user_can_draft_for(user)
+    """A charity's admins and staff edit its drafts, the projects sent back to them, and licensed projects
+    (a change of a licensed project's scope sends it back to review: services.project_update)."""
+    return project.status in workflow.EDITABLE_STATUSES and project.charity_id in charities_user_can_draft_for(user)
+
+
+def edit_refusal(user, project) -> str:
+    """Why the user may not edit the project, in words (for the 403 of the page, the API and the service)."""
+    if project.charity_id in charities_user_can_draft_for(user):
+        if project.status in AWAITING_REVIEW_STATUSES:
+            return _(
+                "This project is with the ministry for review and cannot be edited now. "
+                "Wait for its decision: if it requests changes, the project comes back to you."
+            )
+        return _("A project in the state “%(status)s” cannot be edited.") % {"status": project.get_status_display()}
+    return _("You cannot edit this project.")
+
+
+def _roles_in(user, organization_id) -> set[str]:
+    """The user's roles in one organisation (from the memberships cached on the user: no query per project)."""
+    return {role for role in user.roles() if organization_id in organization_ids_with_role(user, role)}
+
+
+def project_parties(user, project) -> frozenset[str]:
+    """The workflow parties (workflow.CHARITY, CHARITY_ADMIN, MINISTRY) the user acts as for this project."""
+    if not user.is_authenticated:
+        return frozenset()
+    return workflow.parties(roles_in_owner=_roles_in(user, project.charity_id), roles=user.roles())
+
+
+def acting_role(user, project, action: str) -> str:
+    """The role in which the user takes the action, as the history records it."""
+    transition = workflow.BY_ACTION.get(action)
+    if transition is None or transition.who == workflow.MINISTRY:
+        roles = user.roles() & MINISTRY_ROLES
+    else:
+        roles = _roles_in(user, project.charity_id) & workflow.PARTY_ROLES[workflow.CHARITY]
+    for role in Role.values:  # in the order Role lists them (charity admin before staff)
+        if role in roles:
+            return role
+    return ""
+
+
+def can_transition(user, project, action: str) -> bool:
+    """Whether the user may take the action on the project now (its party and its state)."""
+    transition = workflow.BY_ACTION.get(action)
+    if transition is None:
+        return False
+    return workflow.may(transition, project_parties(user, project)) and workflow.applies(
+        transition, project.status, is_revision=project.is_revision
+    )
+
+
+def allowed_transitions(user, project) -> list[str]:
+    """The workflow actions the user may take on the project now, in the table's order."""
+    return workflow.available(project.status, project_parties(user, project), is_revision=project.is_revision)
+
+
+def allowed_actions(user, project) -> list[str]:
+    """What the API lists as allowed_actions: "edit" when the user may edit, then the workflow actions."""
+    return (["edit"] if can_edit_project(user, project) else []) + allowed_transitions(user, project)
+
+
+def can_view_review_queue(user) -> bool:
+    return is_ministry(user)
 
 
 def is_charity_member(user, project) -> bool:

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
-from django.db.models import Q
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from shafaf.accounts.choices import CHARITY_ROLES, Role
-from shafaf.accounts.permissions import has_oversight, organization_ids_with_role
+from shafaf.accounts.permissions import has_oversight, is_ministry, organization_ids_with_role
 
-from .choices import ProjectStatus
-from .models import Project
+from .choices import AWAITING_REVIEW_STATUSES, ProjectStatus
+from .models import Project, ProjectTransition
 
 
 def projects_visible_to(user, queryset=None):
@@ -38,3 +43,70 @@ def project_get(user, pk) -> Project:
     except (TypeError, ValueError):
         raise Http404 from None  # "/api/v1/projects/abc/" is not found, not a server error
     return get_object_or_404(project_list(user).prefetch_related("locations"), pk=pk)
+
+
+def review_queue(user, queryset=None):
+    """The ministry's queue: submitted and under-review projects, the longest waiting first (nothing for
+    anyone else). The rulebook's risk will order projects of the same age once it is stored per project."""
+    if not is_ministry(user):
+        return Project.objects.none()
+    return (
+        project_list(user, queryset)
+        .filter(status__in=AWAITING_REVIEW_STATUSES)
+        .order_by(F("submitted_at").asc(nulls_first=True), "id")
+    )
+
+
+def changes_requested_of(user):
+    """The projects the ministry sent back to the user's charities, the longest waiting first."""
+    own = organization_ids_with_role(user, *CHARITY_ROLES)
+    return (
+        project_list(user)
+        .filter(charity_id__in=own, status=ProjectStatus.CHANGES_REQUESTED)
+        .order_by("status_changed_at", "id")
+    )
+
+
+# --- the timeline --------------------------------------------------------------------------------------------
+
+# The audit events of a project shown on its timeline besides its transitions (which ProjectTransition holds).
+TIMELINE_AUDIT_ACTIONS = ("project.create", "project.update")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "transition" or "record"
+    transition: ProjectTransition | None = None
+    event: object | None = None  # shafaf.audit.models.AuditEvent
+    fields: tuple[str, ...] = ()  # for a record: the labels of the fields it changed
+
+
+def _field_labels(names) -> tuple[str, ...]:
+    labels = []
+    for name in names:
+        if name == "locations":
+            labels.append(str(_("locations")))
+            continue
+        try:
+            labels.append(str(Project._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            labels.append(name)
+    return tuple(labels)
+
+
+def project_timeline(user, project: Project) -> list[TimelineEntry]:
+    """Everything that happened to the project, oldest first: its transitions and its creation and edits (from
+    the audit chain). The caller has already checked that the user may see the project (project_get). Two
+    queries, whatever the length of the history."""
+    from shafaf.audit.selectors import events_about
+
+    transitions = project.transitions.select_related("actor").order_by("at", "id")
+    events = events_about(project, TIMELINE_AUDIT_ACTIONS)
+    entries = [TimelineEntry(at=t.at, kind="transition", transition=t) for t in transitions]
+    for event in events:
+        changed = () if event.action == "project.create" else _field_labels(event.changes)
+        entries.append(TimelineEntry(at=event.occurred_at, kind="record", event=event, fields=changed))
+    # A revision's edit and the transition it causes share a moment: the edit comes first.
+    entries.sort(key=lambda entry: (entry.at, entry.kind == "transition"))
+    return entries

@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shafaf.audit import services as audit
-from shafaf.core.exceptions import DomainError, NotAllowed
+from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
 
-from . import permissions
-from .models import Project, ProjectLocation, ProjectSequence
+from . import permissions, workflow
+from .choices import ProjectAction, ProjectStatus
+from .models import LicenceSequence, Project, ProjectLocation, ProjectSequence, ProjectTransition
 
 PROJECT_FIELDS = (
     "title_ar",
@@ -32,6 +33,23 @@ PROJECT_FIELDS = (
     "iati_identifier",
 )
 LOCATION_FIELDS = ("admin_area_ar", "admin_area_en", "latitude", "longitude")
+# A change to any of these (or to the locations) of a licensed project sends it back to review as a
+# revision; the other fields (titles, descriptions, IATI identifier) are cosmetic. The budget joins them
+# when finance exists.
+SCOPE_FIELDS = (
+    "project_model",
+    "sector",
+    "country",
+    "beneficiary_group",
+    "beneficiary_count",
+    "planned_start",
+    "planned_end",
+    "currency",
+    "implementing_partner",
+)
+# The rulebook's stages (shafaf.projects.rulebook.models.Stage) run by the workflow.
+RULEBOOK_SUBMISSION = "submission"
+RULEBOOK_APPROVAL = "approval"
 
 
 def _snapshot(project: Project) -> dict:
@@ -42,6 +60,14 @@ def _snapshot(project: Project) -> dict:
 
 def _locations_snapshot(project: Project) -> list[dict]:
     return [{name: getattr(loc, name) for name in LOCATION_FIELDS} for loc in project.locations.order_by("id")]
+
+
+def _next_licence_number(today) -> str:
+    """MOSA-2026-000123: the next licence number of the year, claimed under a row lock."""
+    sequence, _created = LicenceSequence.objects.select_for_update().get_or_create(year=today.year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"MOSA-{today.year}-{sequence.last_number:06d}"
 
 
 def _next_reference() -> str:
@@ -97,7 +123,7 @@ def project_create(*, actor, charity, locations=None, **fields) -> Project:
     unknown = set(fields) - set(PROJECT_FIELDS)
     if unknown:
         raise DomainError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="invalid")
-    project = Project(charity=charity, created_by=actor, **fields)
+    project = Project(charity=charity, created_by=actor, status_changed_at=timezone.now(), **fields)
     _clean(project)
     built = _build_locations(project, locations)
     with transaction.atomic():
@@ -115,16 +141,20 @@ def project_create(*, actor, charity, locations=None, **fields) -> Project:
 
 
 def project_update(*, actor, project: Project, locations=None, **fields) -> Project:
-    """Edits a draft. `locations`, when given, replaces the project's locations."""
+    """Edits a project in draft or sent back for changes, or a licensed one (approved or in execution).
+    `locations`, when given, replaces the project's locations.
+
+    A change to a licensed project's scope (SCOPE_FIELDS or the locations) sends it back to the ministry:
+    status "submitted" with the revision flag (a "revise" transition); a cosmetic change does not."""
     if not permissions.can_edit_project(actor, project):
-        raise NotAllowed(_("You cannot edit this project."))
+        raise NotAllowed(permissions.edit_refusal(actor, project))
     unknown = set(fields) - set(PROJECT_FIELDS)
     if unknown:
         raise DomainError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="invalid")
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
         if not permissions.can_edit_project(actor, project):
-            raise NotAllowed(_("You cannot edit this project."))
+            raise NotAllowed(permissions.edit_refusal(actor, project))
         before, before_locations = _snapshot(project), _locations_snapshot(project)
         for key, value in fields.items():
             setattr(project, key, value)
@@ -143,4 +173,190 @@ def project_update(*, actor, project: Project, locations=None, **fields) -> Proj
             audit.record(
                 actor=actor, action="project.update", subject=project, organization=project.charity, changes=changes
             )
+            scope_changes = sorted(name for name in changes if name in SCOPE_FIELDS or name == "locations")
+            if project.status in workflow.REVISABLE_STATUSES and scope_changes:
+                project = _revise(actor=actor, project=project, fields=scope_changes)
+    return project
+
+
+def _record_transition(*, actor, project: Project, action: str, role: str, old: str, at, changes: dict, reason=""):
+    """The domain history row (the timeline) and the audit event of one change of state, in the caller's
+    transaction; `project` already holds its new state."""
+    ProjectTransition.objects.create(
+        project=project,
+        action=action,
+        from_status=old,
+        to_status=project.status,
+        actor=actor,
+        actor_role=role,
+        reason=reason,
+        at=at,
+    )
+    audit.record(
+        actor=actor,
+        action=f"project.{action}",
+        subject=project,
+        organization=project.charity,
+        role=role,
+        changes=changes,
+        reason=reason,
+    )
+
+
+def _revise(*, actor, project: Project, fields: list[str]) -> Project:
+    """Sends a licensed project whose scope changed back to the ministry (inside project_update's transaction,
+    with the project's row locked)."""
+    now = timezone.now()
+    old = project.status
+    Project.objects.filter(pk=project.pk, status=old).update(
+        status=ProjectStatus.SUBMITTED,
+        is_revision=True,
+        resume_status=old,
+        submitted_at=now,
+        status_changed_at=now,
+        updated_at=now,
+    )
+    project.refresh_from_db()
+    _record_transition(
+        actor=actor,
+        project=project,
+        action=ProjectAction.REVISE,
+        role=permissions.acting_role(actor, project, ProjectAction.SUBMIT),
+        old=old,
+        at=now,
+        changes={
+            "status": [old, project.status],
+            "is_revision": [False, True],
+            "resume_status": ["", old],
+            "revised_fields": [None, fields],
+        },
+    )
+    _run_rulebook(actor, project, RULEBOOK_SUBMISSION)
+    return project
+
+
+# --- the lifecycle ----------------------------------------------------------------------------------------------
+
+
+def _run_rulebook(actor, project: Project, stage: str) -> list:
+    """Runs the ministry's rulebook (shafaf.projects.rulebook) for the project at this stage and returns its
+    results, each with `.blocking` and `.message`. Nothing, while the rulebook is not installed."""
+    try:
+        from .rulebook.services import rulebook_run
+    except ModuleNotFoundError as error:
+        # Only the rulebook's own absence is forgiven; a broken import inside it is a bug to see.
+        if error.name not in (f"{__package__}.rulebook", f"{__package__}.rulebook.services"):
+            raise
+        return []
+    return list(rulebook_run(actor=actor, project=project, stage=stage))
+
+
+def check_transition(*, actor, project: Project, action: str) -> workflow.Transition:
+    """The transition, when the actor may take it from the project's state (as `project` shows it); otherwise
+    the refusal: NotAllowed (403) for a role that may not, Conflict (409) for a state it does not apply to.
+    Pages and the API call it before reading a bad input, so that a refusal comes before a field error."""
+    transition = workflow.BY_ACTION.get(action)
+    if transition is None:
+        raise DomainError(_("There is no such action on a project."), code="unknown_action", status=404)
+    if not workflow.may(transition, permissions.project_parties(actor, project)):
+        raise NotAllowed(
+            _("Your role does not allow this action on this project: %(action)s.") % {"action": _label(action)}
+        )
+    if not workflow.applies(transition, project.status, is_revision=project.is_revision):
+        if project.is_revision and project.status in transition.sources:
+            message = _("A licensed project in review cannot be cancelled.")
+        else:
+            message = _("This action (%(action)s) does not apply to a project in the state “%(status)s”.") % {
+                "action": _label(action),
+                "status": project.get_status_display(),
+            }
+        raise Conflict(message, code="invalid_transition")
+    return transition
+
+
+def _check_transition(*, actor, project: Project, action: str, reason: str) -> workflow.Transition:
+    transition = check_transition(actor=actor, project=project, action=action)
+    if transition.reason_required and not reason:
+        raise DomainError(
+            _("Give a reason: the charity and the ministry will both read it."),
+            code="reason_required",
+            fields={"reason": [_("A reason is required for this action.")]},
+        )
+    return transition
+
+
+def _label(action: str) -> str:
+    transition = workflow.BY_ACTION.get(action)
+    return str(transition.label) if transition else action
+
+
+def project_transition(*, actor, project: Project, action: str, reason: str = "") -> Project:
+    """Moves the project along its lifecycle (workflow.TRANSITIONS) and returns it as it now is.
+
+    Refuses a user whose role may not take the action (NotAllowed, 403), an action that does not apply to the
+    project's state (Conflict, 409) and a missing reason where one is required (DomainError, 400). The change is
+    claimed with a conditional update on the state the caller saw (`project.status`): when someone else moved
+    the project first, nothing is written and the caller gets a Conflict. The transition, its audit event
+    (action "project.<action>", with the reason) and, for an approval, the licence are written together.
+
+    Submitting runs the rulebook after the move (its results are stored, none blocks); approving runs it
+    before, in its own transaction, and is refused while a blocking check fails (the results stay stored).
+    """
+    reason = (reason or "").strip()
+    transition = _check_transition(actor=actor, project=project, action=action, reason=reason)
+    if action == ProjectAction.APPROVE:
+        with transaction.atomic():
+            results = _run_rulebook(actor, project, RULEBOOK_APPROVAL)
+        blocking = [str(result.message) for result in results if getattr(result, "blocking", False)]
+        if blocking:
+            raise DomainError(
+                _("Approval is refused while a blocking check fails."),
+                code="rulebook_blocked",
+                fields={"rulebook": blocking},
+            )
+
+    old = project.status
+    new = workflow.target(transition, resume_status=project.resume_status, is_revision=project.is_revision)
+    now = timezone.now()
+    values: dict = {"status": new, "status_changed_at": now, "updated_at": now}
+    if action == ProjectAction.SUBMIT:
+        values["submitted_at"] = now
+    if action == ProjectAction.SUSPEND:
+        values["resume_status"] = old
+    elif action in (ProjectAction.RESUME, ProjectAction.APPROVE, ProjectAction.REJECT, ProjectAction.CANCEL):
+        values["resume_status"] = ""
+    if action == ProjectAction.APPROVE:
+        values["is_revision"] = False
+
+    changes = {"status": [old, new]}
+    with transaction.atomic():
+        if action == ProjectAction.APPROVE and not project.licence_number:
+            # Claimed with the state, in the same UPDATE (a licensed state needs its licence). A loser of the
+            # race below rolls the sequence back with its transaction, so no number is lost.
+            values["licence_date"] = timezone.localdate()
+            values["licence_number"] = _next_licence_number(values["licence_date"])
+            changes.update(licence_number=[None, values["licence_number"]], licence_date=[None, values["licence_date"]])
+        claimed = Project.objects.filter(pk=project.pk, status=old).update(**values)
+        if not claimed:
+            raise Conflict(
+                _("Someone else changed this project first. Reload it to see its current state."),
+                code="conflict",
+            )
+        if "resume_status" in values and values["resume_status"] != project.resume_status:
+            changes["resume_status"] = [project.resume_status, values["resume_status"]]
+        if values.get("is_revision") is False and project.is_revision:
+            changes["is_revision"] = [True, False]
+        project.refresh_from_db()
+        _record_transition(
+            actor=actor,
+            project=project,
+            action=action,
+            role=permissions.acting_role(actor, project, action),
+            old=old,
+            at=now,
+            changes=changes,
+            reason=reason,
+        )
+        if action == ProjectAction.SUBMIT:
+            _run_rulebook(actor, project, RULEBOOK_SUBMISSION)
     return project

@@ -1,14 +1,20 @@
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import DomainError
 from shafaf.core.views import apply_domain_error, flash_saved, htmx_template
 
-from . import permissions, selectors, services
+from . import permissions, selectors, services, workflow
 from .filters import ProjectFilter
-from .forms import LocationFormSet, ProjectForm
+from .forms import LocationFormSet, ProjectForm, TransitionForm
+from .rulebook import permissions as rulebook_permissions
+from .rulebook import selectors as rulebook_selectors
 from .services import LOCATION_FIELDS
 
 
@@ -24,12 +30,109 @@ def project_list_view(request):
     )
 
 
+DANGER_ACTIONS = frozenset({"reject", "cancel", "suspend"})
+SUCCESS_ACTIONS = frozenset({"approve"})
+
+
+def _action_forms(user, project, failed: str = "", form: TransitionForm | None = None) -> list[dict]:
+    """One form per action the user may take now (the one that just failed keeps its input and errors)."""
+    forms = []
+    for name in permissions.allowed_transitions(user, project):
+        transition = workflow.BY_ACTION[name]
+        style = "danger" if name in DANGER_ACTIONS else "success" if name in SUCCESS_ACTIONS else "primary"
+        forms.append(
+            {
+                "name": name,
+                "transition": transition,
+                "form": form if name == failed and form is not None else TransitionForm(action=name),
+                "url": reverse(f"projects:{transition_url_name(name)}", args=[project.pk]),
+                "style": style,
+            }
+        )
+    return forms
+
+
+def _detail_context(request, project, *, failed: str = "", form=None, error: DomainError | None = None) -> dict:
+    user = request.user
+    return {
+        "project": project,
+        "can_edit": permissions.can_edit_project(user, project),
+        "action_forms": _action_forms(user, project, failed, form),
+        "timeline": selectors.project_timeline(user, project),
+        "error": error,
+        "blocking_checks": (error.fields.get("rulebook", []) if error is not None else []),
+        "rulebook_run": rulebook_selectors.latest_run(project),
+        "can_run_checks": rulebook_permissions.can_run_checks(user, project),
+    }
+
+
 def project_detail_view(request, pk: int):
     project = selectors.project_get(request.user, pk)
+    return render(request, "projects/project_detail.html", _detail_context(request, project))
+
+
+def transition_url_name(action: str) -> str:
+    """projects:project_start_review for "start-review"."""
+    return f"project_{action.replace('-', '_')}"
+
+
+def project_transition_view(action: str):
+    """The view of POST /projects/<pk>/<action>/ for one workflow action (one URL per action, so that no
+    catch-all pattern shadows another page under /projects/<pk>/)."""
+
+    @require_POST
+    def view(request, pk: int):
+        return _transition(request, pk, action)
+
+    view.__name__ = f"{transition_url_name(action)}_view"
+    return view
+
+
+def _transition(request, pk: int, action: str):
+    """One workflow action from a page, through the same service as the API."""
+    project = selectors.project_get(request.user, pk)
+    form = TransitionForm(request.POST, action=action)
+    try:
+        if not form.is_valid():
+            services.check_transition(actor=request.user, project=project, action=action)  # 403 and 409 first
+            return _refused(request, project, action, form, None, status=400)
+        project = services.project_transition(
+            actor=request.user, project=project, action=action, reason=form.cleaned_data["reason"]
+        )
+    except DomainError as error:
+        if error.status == 403:
+            raise PermissionDenied(error.message) from error
+        for message in error.fields.get("reason", []):
+            form.add_error("reason", message)
+        return _refused(request, project, action, form, error, status=error.status)
+    messages.success(
+        request,
+        _("Done: %(action)s. The project is now “%(status)s”.")
+        % {"action": workflow.BY_ACTION[action].label, "status": project.get_status_display()},
+    )
+    return redirect("projects:project_detail", pk=project.pk)
+
+
+def _refused(request, project, action: str, form, error: DomainError | None, *, status: int):
+    """The project page again, as the project now is, saying why the action was refused (its form keeps what
+    was typed)."""
+    project = selectors.project_get(request.user, project.pk)
+    context = _detail_context(request, project, failed=action, form=form, error=error)
+    return render(request, "projects/project_detail.html", context, status=status)
+
+
+def review_queue_view(request):
+    """The ministry's queue of submissions: the longest waiting first."""
+    if not permissions.can_view_review_queue(request.user):
+        raise PermissionDenied
+    filterset = ProjectFilter(request.GET or None, queryset=selectors.review_queue(request.user))
+    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
+    template = htmx_template(request, "projects/review_queue.html", "projects/_review_table.html")
     return render(
         request,
-        "projects/project_detail.html",
-        {"project": project, "can_edit": permissions.can_edit_project(request.user, project)},
+        template,
+        {"filter": filterset, "page": page},
+        status=200 if filterset.is_bound is False or filterset.is_valid() else 400,
     )
 
 
@@ -55,7 +158,7 @@ def project_form_view(request, pk: int | None = None):
     if pk is not None:
         project = selectors.project_get(request.user, pk)
         if not permissions.can_edit_project(request.user, project):
-            raise PermissionDenied
+            raise PermissionDenied(permissions.edit_refusal(request.user, project))
         charities = None
     else:
         if not permissions.can_create_project(request.user):
@@ -77,9 +180,14 @@ def project_form_view(request, pk: int | None = None):
                     actor=request.user, charity=form.cleaned_data["charity"], locations=_location_rows(formset), **data
                 )
             else:
+                status_before = project.status
                 project = services.project_update(
                     actor=request.user, project=project, locations=_location_rows(formset), **data
                 )
+                if project.status != status_before:
+                    messages.warning(
+                        request, _("The project's scope changed, so it has gone back to the ministry for review.")
+                    )
             flash_saved(request)
             return redirect("projects:project_detail", pk=project.pk)
         except DomainError as error:

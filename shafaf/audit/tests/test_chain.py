@@ -4,17 +4,15 @@ writers never fork the chain."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import decimal
 import hashlib
-import sqlite3
 import threading
 from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import translation
 
 from shafaf.accounts import services as account_services
@@ -28,6 +26,7 @@ from shafaf.core import context
 from shafaf.core.exceptions import DomainError
 from shafaf.projects import services as project_services
 from shafaf.projects.models import Project
+from tests.concurrency import run_and_wait, run_in_thread, threaded_database
 from tests.factories import PASSWORD, UserFactory, make_project
 
 from .tampering import last_seq
@@ -521,40 +520,11 @@ def test_arabic_text_and_decimals_in_a_real_project_round_trip_and_verify(world)
 # --- concurrent writers never fork the chain --------------------------------------------------------
 
 
-def _run_in_thread(target, *, db_settings=None):
-    """Runs target() in a new thread with its own connection (to db_settings' database when given)."""
-    outcome = {}
-
-    def run():
-        from django.db.backends.sqlite3.base import DatabaseWrapper
-
-        try:
-            if db_settings is not None:
-                connections["default"] = DatabaseWrapper(db_settings, "default")
-            outcome["value"] = target()
-        except Exception as exc:
-            outcome["error"] = exc
-        finally:
-            connections["default"].close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
-
-
 def test_concurrent_writers_never_fork_the_chain(transactional_db, tmp_path):
     """Three threads append at once. On PostgreSQL they share the test database; on SQLite the test
     database is in memory with a shared cache (table locks, no waiting), so the threads use a copy of
     it in a file, configured as in production (WAL, BEGIN IMMEDIATE, busy timeout)."""
-    db_settings = None
-    if connection.vendor == "sqlite":
-        path = tmp_path / "audit.sqlite3"
-        connection.ensure_connection()
-        target = sqlite3.connect(path)
-        connection.connection.backup(target)
-        target.close()
-        db_settings = copy.deepcopy(connection.settings_dict)
-        db_settings["NAME"] = str(path)
+    db_settings = threaded_database(tmp_path)
 
     threads, per_thread = 3, 15
     barrier = threading.Barrier(threads)
@@ -566,7 +536,7 @@ def test_concurrent_writers_never_fork_the_chain(transactional_db, tmp_path):
             with transaction.atomic():
                 audit.record(actor=None, action="test.concurrent", subject=subject, changes={"i": [None, i]})
 
-    running = [_run_in_thread(write, db_settings=db_settings) for _ in range(threads)]
+    running = [run_in_thread(write, db_settings=db_settings) for _ in range(threads)]
     for thread, _outcome in running:
         thread.join(timeout=60)
     errors = [outcome["error"] for _thread, outcome in running if "error" in outcome]
@@ -577,10 +547,7 @@ def test_concurrent_writers_never_fork_the_chain(transactional_db, tmp_path):
         head = AuditChainHead.objects.get(pk=1)
         return seqs, (head.seq, head.hash), verify_everything()
 
-    thread, outcome = _run_in_thread(check, db_settings=db_settings)
-    thread.join(timeout=30)
-    assert "error" not in outcome, outcome.get("error")
-    seqs, head, result = outcome["value"]
+    seqs, head, result = run_and_wait(check, db_settings=db_settings)
     total = threads * per_thread
     assert seqs == list(range(1, total + 1))
     assert result.ok, result.problem

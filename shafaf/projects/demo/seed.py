@@ -36,6 +36,29 @@ PARTNERS_FILE = Path("registries") / "iati_participating_orgs_from_dportal_covid
 PROGRESS_EVERY = 50
 # The IATI activities ran in 2018-2022; the demo shows them as the current and coming years' projects.
 IATI_YEAR_SHIFT = 6
+
+CHARITY_ACTIONS = {"submit", "start", "complete", "cancel"}
+_REVIEWED = [("submit", ""), ("start-review", "")]
+_LICENSED = [*_REVIEWED, ("approve", "")]
+_RUNNING = [*_LICENSED, ("start", "")]
+# One path per built-in project, in turn: every state of the lifecycle appears in the demo.
+BUILT_IN_PATHS = [  # the charities take the built-in projects in turn: najat's first, rahma's second, ...
+    [*_REVIEWED, ("request-changes", "أرفقوا المخططات الهندسية المعتمدة وحددوا عدد المستفيدين لكل قرية.")],
+    _RUNNING,
+    _RUNNING,
+    _LICENSED,
+    _REVIEWED,
+    [("submit", "")],
+    _RUNNING,
+    [*_RUNNING, ("complete", "")],
+    [*_RUNNING, ("complete", ""), ("close", "")],
+    [*_RUNNING, ("suspend", "توقف مؤقت لحين تجديد اعتماد الشريك المنفذ.")],
+    [*_REVIEWED, ("reject", "المشروع مطابق لمشروع آخر مرخص في المنطقة نفسها.")],
+    [("cancel", "تعذّر الحصول على تصاريح العمل في المنطقة.")],
+    [],
+]
+# The IATI-derived projects: one in eight submitted, and one in eight already under review.
+IATI_PATHS = [[("submit", "")], [], [], [], [*_REVIEWED], [], [], []]
 MIN_PARTNERS = 40
 MAX_PARTNERS = 60
 
@@ -50,6 +73,7 @@ class SeedResult:
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, organisation)
     partner_projects: int = 0
     seconds: float = 0.0
+    states: dict = field(default_factory=dict)  # status -> number of projects
 
 
 class DemoSeeder:
@@ -71,6 +95,8 @@ class DemoSeeder:
         self.partner_by_ref: dict[str, Organization] = {}
         self.partner_countries: dict[int, tuple[str, ...]] = {}
         self.result = SeedResult()
+        self.created: list[tuple] = []  # (project, its charity's admin, built-in?)
+        self.reviewer: User | None = None
 
     # --- the steps ---------------------------------------------------------------------------------
 
@@ -83,6 +109,7 @@ class DemoSeeder:
             self._create_users()
             partner_load = self._create_projects(drafts)
             self._create_partner_user(partner_load)
+            self._advance_lifecycle()
         self.result.seconds = time.monotonic() - started
         return self.result
 
@@ -171,6 +198,8 @@ class DemoSeeder:
             user = self._create_user(spec, self.orgs[spec.organization])
             if spec.role == Role.CHARITY_ADMIN:
                 self.admins[spec.organization] = user
+            if spec.role == Role.MINISTRY_REVIEWER:
+                self.reviewer = user
 
     def _partner_for(self, fields: dict, refs) -> Organization | None:
         if fields["project_model"] not in EXTERNAL_MODELS or not self.partners:
@@ -198,7 +227,7 @@ class DemoSeeder:
             charity_key = world.CHARITY_ROTATION[index % len(world.CHARITY_ROTATION)]
             partner = self._partner_for(fields, refs)
             try:
-                projects.project_create(
+                project = projects.project_create(
                     actor=self.admins[charity_key],
                     charity=self.orgs[charity_key],
                     locations=locations,
@@ -210,6 +239,7 @@ class DemoSeeder:
                 self.result.skipped += 1
                 self.say(f"  skipped {fields.get('iati_identifier') or fields.get('title_en')}: {exc} {exc.fields}")
             else:
+                self.created.append((project, self.admins[charity_key], index < len(world.FALLBACK_PROJECTS)))
                 self.result.projects += 1
                 if partner is not None:
                     load[partner.pk] += 1
@@ -225,6 +255,24 @@ class DemoSeeder:
         busiest = max(self.partners, key=lambda p: load[p.pk])  # the first of the busiest
         self.result.partner_projects = load[busiest.pk]
         self._create_user(spec, busiest)
+
+    def _advance_lifecycle(self) -> None:
+        """Moves projects along their lifecycle through the same service the pages use, so the demo shows
+        a platform in use: the built-in projects in every state, and a share of the IATI ones submitted."""
+        if self.reviewer is None:
+            return
+        moved = Counter()
+        for index, (project, admin, built_in) in enumerate(self.created):
+            steps = BUILT_IN_PATHS[index % len(BUILT_IN_PATHS)] if built_in else IATI_PATHS[index % len(IATI_PATHS)]
+            try:
+                for action, reason in steps:
+                    actor = admin if action in CHARITY_ACTIONS else self.reviewer
+                    project = projects.project_transition(actor=actor, project=project, action=action, reason=reason)
+            except DomainError as exc:
+                # The rulebook may refuse an approval (an IATI project has no Arabic title): it stays in review.
+                self.say(f"  {project.reference} stays {project.status}: {exc.message}")
+            moved[project.status] += 1
+        self.result.states = dict(moved)
 
 
 def _shift_years(fields: dict, years: int) -> dict:
@@ -266,6 +314,7 @@ def _summary_lines(result: SeedResult) -> list[str]:
         f"  projects: {result.projects} from {result.source}"
         + (f", {result.skipped} skipped" if result.skipped else "")
         + f", {ProjectLocation.objects.count()} locations",
+        "  states: " + ", ".join(f"{count} {status}" for status, count in sorted(result.states.items())),
         f"  users: {User.objects.filter(is_demo=True).count()} demo logins; "
         f"audit chain: {chain.count} events, " + ("verified" if chain.ok else f"BROKEN ({chain.problem})"),
         f'Demo logins (password "{world.DEMO_PASSWORD}"):',

@@ -12,7 +12,7 @@ from shafaf.accounts.choices import OrganizationKind, Role
 from shafaf.accounts.models import Membership, Organization, User
 from shafaf.audit.chain import verify_everything
 from shafaf.audit.models import AuditEvent
-from shafaf.projects.choices import EXTERNAL_MODELS, ProjectModel
+from shafaf.projects.choices import EXTERNAL_MODELS, ProjectModel, ProjectStatus
 from shafaf.projects.codelists import COUNTRIES, CURRENCIES, SECTORS
 from shafaf.projects.demo import world
 from shafaf.projects.demo.activities import complete, draft_from_activity
@@ -125,6 +125,12 @@ def test_falls_back_to_the_built_in_projects_without_shared_data(tmp_path):
     assert_demo_world()
     assert all(p.title_ar and p.title_en and p.description_ar for p in Project.objects.all())
     assert Project.objects.filter(project_model=ProjectModel.SPONSORSHIP_INTERNAL, country="KW").exists()
+    # The built-in projects were moved through the lifecycle service: every state appears, licensed ones
+    # carry a licence number, and each step is in the audit chain.
+    assert set(Project.objects.values_list("status", flat=True)) == set(ProjectStatus.values)
+    assert not Project.objects.filter(status=ProjectStatus.IN_EXECUTION, licence_number="").exists()
+    licensed = Project.objects.exclude(licence_number="").count()
+    assert AuditEvent.objects.filter(action="project.approve").count() == licensed
 
 
 def test_refuses_a_database_that_already_holds_data(tmp_path):
