@@ -196,7 +196,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # A project's status and its resume_status share one set of states: one enum in the schema.
-    "ENUM_NAME_OVERRIDES": {"ProjectStatusEnum": "shafaf.projects.choices.ProjectStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "shafaf.projects.choices.ProjectStatus",
+        "PhaseStatusEnum": "shafaf.projects.choices.PhaseStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shafaf.api.schema.add_error_responses",

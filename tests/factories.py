@@ -173,3 +173,24 @@ class World:
             "partner": self.partner_reporter,
             "auditor": self.auditor,
         }
+
+
+PDF_BYTES = b"%PDF-1.4\n% Shafaf test document\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf_upload(name: str = "document.pdf", content: bytes = PDF_BYTES):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def attach_required_documents(project, actor) -> list:
+    """Attaches the documents the project's MOSA model requires (so the rulebook's documents_present passes)."""
+    from shafaf.projects.selectors import missing_project_documents
+
+    return [
+        project_services.document_add(
+            actor=actor, project=project, file=pdf_upload(f"{item['kind']}.pdf"), kind=item["kind"], title=item["kind"]
+        )
+        for item in missing_project_documents(project)
+    ]

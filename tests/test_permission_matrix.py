@@ -31,9 +31,19 @@ from shafaf.accounts import services as account_services
 from shafaf.accounts.choices import Role
 from shafaf.accounts.models import Membership, Organization
 from shafaf.audit.models import AuditEvent
+from shafaf.projects import services as project_services
 from shafaf.projects.models import Project
+from shafaf.projects.oversight.models import Alert
 from shafaf.projects.rulebook.services import rulebook_run
-from tests.factories import OrganizationFactory, World, make_project, member, project_data, verified_login
+from tests.factories import (
+    OrganizationFactory,
+    World,
+    make_project,
+    member,
+    pdf_upload,
+    project_data,
+    verified_login,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +94,14 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /projects/{project_a_submitted}/approve/":     (409,  409,  404, 403,  403,  404,  404,  404,  403,  403),
     "POST /projects/{project_a_submitted}/cancel/":      (403,  403,  404, 302,  403,  404,  404,  404,  403,  403),
     "POST /projects/{project_a}/cancel/ (no reason)":    (403,  403,  404, 400,  403,  404,  404,  404,  404,  403),
+    # --- pages: phases, progress and documents (evidence) ---
+    "POST /projects/{project_a}/phases/new/":            (403,  403,  404, 302,  302,  404,  404,  404,  404,  403),
+    "POST /projects/{project_a_submitted}/phases/new/":  (403,  403,  404, 302,  302,  404,  404,  404,  403,  403),
+    "POST /projects/{project_a}/phases/{phase_a}/progress/": (403, 403, 404, 302, 302,  404,  404,  404,  404,  403),
+    "POST /projects/{project_a_submitted}/phases/{phase_a_submitted}/progress/": (403, 403, 404, 302, 302, 404, 404, 404, 403, 403),  # noqa: E501
+    "POST /projects/{project_a}/documents/new/":         (403,  403,  404, 302,  302,  404,  404,  404,  404,  403),
+    "POST /projects/{project_a_submitted}/documents/new/": (403, 403, 404, 302,  302,  404,  404,  404,  403,  403),
+    "GET /projects/{project_a}/documents/{document_a}/download/": (200, 200, 404, 200, 200, 404, 404, 404, 404, 200),
     # --- pages: the rulebook and a project's checks ---
     "GET /rulebook/":                                    (200,  200,  403, 403,  403,  403,  403,  403,  403,  200),
     "GET /rulebook/dates_coherent/edit/":                (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
@@ -93,6 +111,12 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /projects/{project_a_submitted}/checks/":       (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
     "POST /projects/{project_a}/checks/run/":            (302,  302,  404, 403,  403,  404,  404,  404,  404,  403),
     "POST /projects/{project_b}/checks/run/":            (302,  302,  404, 404,  404,  403,  403,  404,  404,  403),
+    # --- pages: alerts and compliance classes (projects/oversight) ---
+    "GET /alerts/":                                      (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    "POST /alerts/{alert_a}/acknowledge/":               (302,  302,  403, 302,  302,  404,  404,  403,  403,  403),
+    "POST /alerts/{alert_b}/acknowledge/":               (302,  302,  403, 404,  404,  302,  302,  403,  403,  403),
+    "POST /alerts/{alert_a}/acknowledge/ (no comment)":  (400,  400,  403, 400,  400,  404,  404,  403,  403,  403),
+    "GET /compliance/":                                  (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
     # --- pages: organisations and memberships ---
     "GET /organizations/":                               (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
     "GET /organizations/new/":                           (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
@@ -130,6 +154,13 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /api/v1/projects/ (for charity A)":            (403,  403,  403, 201,  201,  403,  403,  403,  403,  403),
     "POST /api/v1/projects/ (no charity given)":         (403,  403,  403, 201,  201,  201,  201,  403,  403,  403),
     "POST /api/v1/projects/ (invalid)":                  (403,  403,  403, 400,  400,  400,  400,  403,  403,  403),
+    # --- API: phases and documents ---
+    "GET /api/v1/projects/{project_a}/phases/":          (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "POST /api/v1/projects/{project_a}/phases/":         (403,  403,  404, 201,  201,  404,  404,  404,  404,  403),
+    "GET /api/v1/projects/{project_a_submitted}/documents/": (200, 200, 404, 200,  200,  404,  404,  404,  200,  200),
+    "POST /api/v1/projects/{project_a}/documents/":      (403,  403,  404, 201,  201,  404,  404,  404,  404,  403),
+    "PATCH /api/v1/phases/{phase_a}/":                   (403,  403,  404, 200,  200,  404,  404,  404,  404,  403),
+    "PATCH /api/v1/phases/{phase_a_submitted}/":         (403,  403,  404, 200,  200,  404,  404,  404,  403,  403),
     # --- API: the lifecycle: POST /api/v1/projects/{id}/{action}/ ---
     "POST /api/v1/projects/{project_a}/submit/":         (403,  403,  404, 200,  200,  404,  404,  404,  404,  403),
     "POST /api/v1/projects/{project_b}/submit/":         (403,  403,  404, 404,  404,  200,  200,  404,  404,  403),
@@ -159,6 +190,12 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /api/v1/rulebook-runs/{run_b}/":                (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
     "GET /api/v1/rulebook-runs/{run_a_submitted}/":      (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
     "POST /api/v1/rulebook-runs/":                       (405,  405,  405, 405,  405,  405,  405,  405,  405,  405),
+    # --- API: alerts and compliance classes ---
+    "GET /api/v1/alerts/":                               (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    "GET /api/v1/alerts/{alert_a}/":                     (200,  200,  403, 200,  200,  404,  404,  403,  403,  200),
+    "POST /api/v1/alerts/{alert_a}/acknowledge/":        (200,  200,  403, 200,  200,  404,  404,  403,  403,  403),
+    "POST /api/v1/alerts/{alert_b}/acknowledge/ (no comment)": (400, 400, 403, 404, 404, 400,  400,  403,  403,  403),
+    "GET /api/v1/compliance/":                           (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
     # --- API: audit trail ---
     "GET /api/v1/audit-events/":                         (200,  200,  403, 200,  403,  200,  403,  403,  403,  200),
     "GET /api/v1/audit-events/verify/":                  (200,  200,  403, 200,  403,  200,  403,  403,  403,  200),
@@ -210,6 +247,23 @@ def _organization_form(objects, name: str) -> dict:
         "country": organization.country,
         "is_active": "on",
     }
+
+
+def _phase_form() -> dict:
+    return {
+        "phase-name_ar": "تجهيز الموقع",
+        "phase-planned_start": "2027-02-01",
+        "phase-planned_end": "2027-03-31",
+        "phase-weight": "2",
+    }
+
+
+def _progress_form(phase_id: int) -> dict:
+    return {f"p{phase_id}-percent_complete": "40", f"p{phase_id}-status": "in_progress"}
+
+
+def _document_form(kind: str) -> dict:
+    return {"document-kind": kind, "document-title": "مستند", "document-file": pdf_upload()}
 
 
 # The body each write sends: something the persona it is allowed for would send (None: no body).
@@ -269,6 +323,32 @@ BODIES = {
     "DELETE /api/v1/rule-settings/dates_coherent/": None,
     "POST /api/v1/rulebook-runs/": lambda o: {"project": o["project_a"]},
     "POST /api/v1/audit-events/": lambda o: {"action": "forged"},
+    "POST /alerts/{alert_a}/acknowledge/": lambda o: {f"alert-{o['alert_a']}-comment": "طلبنا تمديد الموعد."},
+    "POST /alerts/{alert_b}/acknowledge/": lambda o: {f"alert-{o['alert_b']}-comment": "طلبنا تمديد الموعد."},
+    "POST /alerts/{alert_a}/acknowledge/ (no comment)": lambda o: {f"alert-{o['alert_a']}-comment": ""},
+    "POST /api/v1/alerts/{alert_a}/acknowledge/": lambda o: {"comment": "Extension requested."},
+    "POST /api/v1/alerts/{alert_b}/acknowledge/ (no comment)": lambda o: {"comment": ""},
+    "POST /projects/{project_a}/phases/new/": lambda o: _phase_form(),
+    "POST /projects/{project_a_submitted}/phases/new/": lambda o: _phase_form(),
+    "POST /projects/{project_a}/phases/{phase_a}/progress/": lambda o: _progress_form(o["phase_a"]),
+    "POST /projects/{project_a_submitted}/phases/{phase_a_submitted}/progress/": lambda o: _progress_form(
+        o["phase_a_submitted"]
+    ),
+    "POST /projects/{project_a}/documents/new/": lambda o: _document_form("licence_application"),
+    "POST /projects/{project_a_submitted}/documents/new/": lambda o: _document_form("site_photo"),
+    "POST /api/v1/projects/{project_a}/phases/": lambda o: {
+        "name_en": "Drilling",
+        "planned_start": "2027-02-01",
+        "planned_end": "2027-03-31",
+        "weight": 2,
+    },
+    "POST /api/v1/projects/{project_a}/documents/": lambda o: {
+        "kind": "licence_application",
+        "title": "Licence application",
+        "file": pdf_upload(),
+    },
+    "PATCH /api/v1/phases/{phase_a}/": lambda o: {"percent_complete": 40},
+    "PATCH /api/v1/phases/{phase_a_submitted}/": lambda o: {"percent_complete": 40},
     # Invalid bodies: a persona that may not write gets 403 before its body is even read.
     "PATCH /api/v1/projects/{project_a}/ (invalid)": lambda o: {"planned_end": "not a date", "sector": "x" * 9},
     "POST /api/v1/projects/ (invalid)": lambda o: {"title_en": ["not", "a", "string"]},
@@ -296,12 +376,33 @@ def _left_draft(project: Project) -> Project:
     return project
 
 
+def _alert(project: Project, owner) -> Alert:
+    # Stored directly: the rules that raise alerts are tested in shafaf/projects/tests/test_oversight.py.
+    return Alert.objects.create(
+        project=project,
+        rule="past_planned_end",
+        severity="warning",
+        owner=owner,
+        message_ar="تنبيه",
+        message_en="Alert",
+    )
+
+
 def build_objects(world) -> dict[str, int]:
     project_a_submitted = _left_draft(
         make_project(world.najat, world.charity_a, implementing_partner=world.partner, title_en="Submitted well")
     )
     token, _key = account_services.api_token_create(actor=world.najat, user=world.najat, name="matrix")
+    phase_fields = {"name_ar": "حفر البئر", "planned_start": dt.date(2027, 1, 1), "planned_end": dt.date(2027, 3, 31)}
+    phase_a = project_services.phase_create(actor=world.najat, project=world.project_a, **phase_fields)
+    phase_a_submitted = project_services.phase_create(actor=world.najat, project=project_a_submitted, **phase_fields)
+    document_a = project_services.document_add(
+        actor=world.najat, project=world.project_a, file=pdf_upload(), kind="licence_application", title="طلب"
+    )
     return {
+        "phase_a": phase_a.pk,
+        "phase_a_submitted": phase_a_submitted.pk,
+        "document_a": document_a.pk,
         "project_a": world.project_a.pk,
         "project_b": world.project_b.pk,
         "project_a_submitted": project_a_submitted.pk,
@@ -320,6 +421,8 @@ def build_objects(world) -> dict[str, int]:
         "run_a": rulebook_run(actor=world.najat, project=world.project_a, stage="submission").run.pk,
         "run_b": rulebook_run(actor=world.rahma, project=world.project_b, stage="submission").run.pk,
         "run_a_submitted": rulebook_run(actor=None, project=project_a_submitted, stage="nightly").run.pk,
+        "alert_a": _alert(world.project_a, world.charity_a).pk,
+        "alert_b": _alert(world.project_b, world.charity_b).pk,
     }
 
 
@@ -385,7 +488,8 @@ def signed_in(user, *, api: bool):
 
 def send(client, method: str, url: str, body) -> object:
     if url.startswith("/api/"):
-        return getattr(client, method.lower())(url, body, format="json")
+        has_file = isinstance(body, dict) and any(hasattr(value, "read") for value in body.values())
+        return getattr(client, method.lower())(url, body, format="multipart" if has_file else "json")
     return getattr(client, method.lower())(url, body or {})
 
 
@@ -570,7 +674,11 @@ def test_writes_leave_foreign_data_untouched(world, objects):
 # Most queries each list may make, whatever the number of rows on the page (measured, plus two to spare:
 # session, user, two-factor device, memberships, count, page, prefetches; the crowd has 15+ rows per list).
 LIST_QUERY_LIMITS = {
-    "/": 11,
+    "/": 15,  # with the alerts card and the charity's compliance class (projects/oversight)
+    "/alerts/": 8,
+    "/compliance/": 8,
+    "/api/v1/alerts/": 8,
+    "/api/v1/compliance/": 8,
     "/projects/": 9,
     "/projects/review/": 9,
     "/organizations/": 8,

@@ -5,15 +5,19 @@ from rest_framework.routers import DefaultRouter
 
 from shafaf.accounts.api import OrganizationViewSet
 from shafaf.audit.api import AuditEventViewSet
-from shafaf.projects.api import ProjectViewSet
+from shafaf.projects.api import PhaseViewSet, ProjectViewSet
+from shafaf.projects.oversight.api import AlertViewSet, ComplianceViewSet
 from shafaf.projects.rulebook.api import RulebookRunViewSet, RuleSettingViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("phases", PhaseViewSet, basename="phase")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("rule-settings", RuleSettingViewSet, basename="rule-setting")
 router.register("rulebook-runs", RulebookRunViewSet, basename="rulebook-run")
+router.register("alerts", AlertViewSet, basename="alert")
+router.register("compliance", ComplianceViewSet, basename="compliance")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -11,6 +11,7 @@ from shafaf.audit.selectors import can_browse_audit, events_visible_to
 from shafaf.projects import permissions as project_permissions
 from shafaf.projects import selectors as project_selectors
 from shafaf.projects.choices import AWAITING_REVIEW_STATUSES, ProjectStatus
+from shafaf.projects.oversight import selectors as oversight_selectors
 
 
 def home_view(request):
@@ -55,6 +56,7 @@ def home_view(request):
             context["review_queue_head"] = project_selectors.review_queue(user)[:5]
     if context["is_partner"]:
         context["partner_projects"] = projects.order_by("-updated_at")[:10]
+    context.update(oversight_selectors.home_alerts(user))  # the alerts this person must act on
     if can_browse_audit(user):
         context["recent_events"] = events_visible_to(user).order_by("-seq")[:8]
     return render(request, "core/home.html", context)

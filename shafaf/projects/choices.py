@@ -101,3 +101,56 @@ class ProjectAction(models.TextChoices):
     RESUME = "resume", _("Resumption")
     CANCEL = "cancel", _("Cancellation")
     REVISE = "revise", _("Revision sent back to review")
+
+
+class PhaseStatus(models.TextChoices):
+    """Where a phase (مرحلة) of a project's execution stands."""
+
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+
+
+PHASE_STATUS_BADGES = {
+    PhaseStatus.PLANNED: "secondary",
+    PhaseStatus.IN_PROGRESS: "primary",
+    PhaseStatus.DONE: "success",
+}
+
+
+class DocumentKind(models.TextChoices):
+    """What a project document or piece of evidence (شواهد / مستندات داعمة) is."""
+
+    LICENCE_APPLICATION = "licence_application", _("Licence application")
+    ENGINEERING_DRAWINGS = "engineering_drawings", _("Engineering drawings")
+    PARTNER_AGREEMENT = "partner_agreement", _("Agreement with the implementing partner")
+    BENEFICIARY_LIST = "beneficiary_list", _("List of beneficiaries")
+    SITE_PHOTO = "site_photo", _("Site photo")
+    INVOICE = "invoice", _("Invoice")
+    PROGRESS_EVIDENCE = "progress_evidence", _("Progress evidence")
+    OTHER = "other", _("Other")
+
+
+# The kinds of evidence of execution: what an implementing partner's reporter may add (to its projects only).
+EVIDENCE_KINDS = frozenset({DocumentKind.SITE_PHOTO, DocumentKind.INVOICE, DocumentKind.PROGRESS_EVIDENCE})
+
+# The documents each MOSA project model requires before the ministry licenses it (the rulebook's
+# documents_present check, through selectors.missing_project_documents).
+REQUIRED_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    ProjectModel.CONSTRUCTION_INTERNAL: (DocumentKind.LICENCE_APPLICATION, DocumentKind.ENGINEERING_DRAWINGS),
+    ProjectModel.CONSTRUCTION_EXTERNAL: (
+        DocumentKind.LICENCE_APPLICATION,
+        DocumentKind.ENGINEERING_DRAWINGS,
+        DocumentKind.PARTNER_AGREEMENT,
+    ),
+    ProjectModel.SOCIAL_DEVELOPMENT_INTERNAL: (DocumentKind.LICENCE_APPLICATION,),
+    ProjectModel.SOCIAL_DEVELOPMENT_EXTERNAL: (DocumentKind.LICENCE_APPLICATION, DocumentKind.PARTNER_AGREEMENT),
+    ProjectModel.SPONSORSHIP_INTERNAL: (DocumentKind.LICENCE_APPLICATION, DocumentKind.BENEFICIARY_LIST),
+    ProjectModel.SPONSORSHIP_EXTERNAL: (
+        DocumentKind.LICENCE_APPLICATION,
+        DocumentKind.BENEFICIARY_LIST,
+        DocumentKind.PARTNER_AGREEMENT,
+    ),
+    ProjectModel.VARIOUS: (DocumentKind.LICENCE_APPLICATION,),
+    ProjectModel.RELIEF_CAMPAIGN_EXTERNAL: (DocumentKind.LICENCE_APPLICATION, DocumentKind.PARTNER_AGREEMENT),
+}

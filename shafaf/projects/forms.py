@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from shafaf.accounts.models import Organization
 from shafaf.core.forms import StyledFormMixin
 
+from .choices import EVIDENCE_KINDS, DocumentKind
 from .codelists import COUNTRIES, CURRENCIES, SECTORS
-from .models import Project, ProjectLocation
+from .models import Project, ProjectDocument, ProjectLocation, ProjectPhase
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -94,3 +95,60 @@ class TransitionForm(StyledFormMixin, forms.Form):
         self.reason_required = BY_ACTION[action].reason_required
         if self.reason_required:
             self.fields["reason"].widget.attrs["required"] = True
+
+
+class PhaseForm(StyledFormMixin, forms.ModelForm):
+    """A new phase or milestone of a project (its plan); the service checks its dates against the project's."""
+
+    class Meta:
+        model = ProjectPhase
+        fields = ["name_ar", "name_en", "planned_start", "planned_end", "weight", "is_milestone"]
+        widgets = {
+            "name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+            "name_en": forms.TextInput(attrs={"dir": "ltr", "lang": "en"}),
+            "planned_start": DATE,
+            "planned_end": DATE,
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "phase")
+        super().__init__(*args, **kwargs)
+
+    def _post_clean(self):
+        pass  # the service validates the phase (with its project), and says what is wrong per field
+
+
+class PhaseProgressForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = ProjectPhase
+        fields = ["percent_complete", "status"]
+        widgets = {"percent_complete": forms.NumberInput(attrs={"min": 0, "max": 100, "dir": "ltr"})}
+
+    def _post_clean(self):
+        pass
+
+
+class DocumentForm(StyledFormMixin, forms.ModelForm):
+    """A document or a piece of evidence (multipart). The partner's reporter chooses among evidence kinds."""
+
+    class Meta:
+        model = ProjectDocument
+        fields = ["kind", "title", "phase", "file", "taken_on", "place", "latitude", "longitude"]
+        widgets = {
+            "title": forms.TextInput(attrs={"dir": "auto"}),
+            "place": forms.TextInput(attrs={"dir": "auto"}),
+            "taken_on": DATE,
+            "latitude": forms.NumberInput(attrs={"step": "0.000001", "dir": "ltr"}),
+            "longitude": forms.NumberInput(attrs={"step": "0.000001", "dir": "ltr"}),
+            "file": forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.webp,.docx,.xlsx"}),
+        }
+
+    def __init__(self, *args, project, evidence_only: bool = False, **kwargs):
+        kwargs.setdefault("prefix", "document")
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].queryset = project.phases.order_by("position", "id")
+        if evidence_only:
+            self.fields["kind"].choices = [(k.value, k.label) for k in DocumentKind if k in EVIDENCE_KINDS]
+
+    def _post_clean(self):
+        pass

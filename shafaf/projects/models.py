@@ -17,8 +17,11 @@ from .choices import (
     EXTERNAL_MODELS,
     INTERNAL_MODELS,
     LICENSED_STATUSES,
+    PHASE_STATUS_BADGES,
     STATUS_BADGES,
     BeneficiaryGroup,
+    DocumentKind,
+    PhaseStatus,
     ProjectAction,
     ProjectModel,
     ProjectStatus,
@@ -26,6 +29,30 @@ from .choices import (
 from .codelists import COUNTRIES, CURRENCIES, SECTORS
 
 HOME_COUNTRY = "KW"
+
+
+def latitude_field():
+    """An optional GPS latitude in degrees, to the micro-degree (about 0.1 m)."""
+    return models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+
+
+def longitude_field():
+    """An optional GPS longitude in degrees, to the micro-degree."""
+    return models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -199,22 +226,8 @@ class ProjectLocation(models.Model):
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="locations")
     admin_area_ar = models.CharField(_("administrative area (Arabic)"), max_length=200, blank=True)
     admin_area_en = models.CharField(_("administrative area (English)"), max_length=200, blank=True)
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
 
     class Meta:
         verbose_name = _("project location")
@@ -316,4 +329,142 @@ class LicenceSequence(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
+class ProjectPhase(models.Model):
+    """A phase (مرحلة) of a project's execution, with its planned dates, its weight in the project's progress,
+    and how far it has come. A milestone (معلم رئيسي) is a phase flagged `is_milestone`: a point to reach,
+    which may weigh 0 (then it is shown but does not count in the project's weighted progress); any other
+    phase weighs at least 1."""
+
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="phases")
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    planned_start = models.DateField(_("planned start"))
+    planned_end = models.DateField(_("planned end"))
+    weight = models.PositiveIntegerField(
+        _("weight"), default=1, help_text=_("Its share in the project's progress. A milestone may weigh 0.")
+    )
+    is_milestone = models.BooleanField(_("milestone"), default=False)
+    status = models.CharField(_("status"), max_length=20, choices=PhaseStatus.choices, default=PhaseStatus.PLANNED)
+    percent_complete = models.PositiveSmallIntegerField(
+        _("percent complete"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+
+    class Meta:
+        verbose_name = _("project phase")
+        verbose_name_plural = _("project phases")
+        ordering = ["project", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_complete__gte=0) & Q(percent_complete__lte=100), name="phase_percent_0_to_100"
+            ),
+            models.CheckConstraint(condition=Q(planned_end__gte=F("planned_start")), name="phase_dates_in_order"),
+            models.CheckConstraint(condition=Q(weight__gte=1) | Q(is_milestone=True), name="phase_weight_positive"),
+            models.CheckConstraint(condition=~Q(name_ar="") | ~Q(name_en=""), name="phase_has_a_name"),
+            models.CheckConstraint(
+                condition=~Q(status=PhaseStatus.DONE) | Q(percent_complete=100), name="phase_done_is_complete"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PhaseStatus.PLANNED) | Q(percent_complete=0), name="phase_planned_not_started"
+            ),
+            models.CheckConstraint(condition=Q(status__in=PhaseStatus.values), name="phase_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name()
+
+    def name(self, language: str | None = None) -> str:
+        language = language or get_language() or "ar"
+        if language.startswith("en"):
+            return self.name_en or self.name_ar
+        return self.name_ar or self.name_en
+
+    @property
+    def status_badge(self) -> str:
+        return PHASE_STATUS_BADGES.get(self.status, "secondary")
+
+    def clean(self):
+        errors: dict[str, list] = {}
+        if not (self.name_ar or "").strip() and not (self.name_en or "").strip():
+            errors.setdefault("name_ar", []).append(_("Give the name in Arabic, English or both."))
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            errors.setdefault("planned_end", []).append(_("The planned end cannot be before the planned start."))
+        if not self.is_milestone and self.weight is not None and self.weight < 1:
+            errors.setdefault("weight", []).append(_("Only a milestone may weigh 0."))
+        if self.status == PhaseStatus.DONE and self.percent_complete != 100:
+            errors.setdefault("percent_complete", []).append(_("A phase that is done is fully complete."))
+        if self.status == PhaseStatus.PLANNED and self.percent_complete:
+            errors.setdefault("status", []).append(_("A phase that has made progress is no longer only planned."))
+        if errors:
+            raise ValidationError(errors)
+
+
+def document_upload_to(document, filename: str) -> str:
+    """projects/<project id>/<random>.<ext>: the stored name never comes from what the uploader typed."""
+    import uuid
+    from pathlib import PurePath
+
+    extension = PurePath(filename).suffix.lower()[:10]
+    return f"projects/{document.project_id}/{uuid.uuid4().hex}{extension}"
+
+
+class ProjectDocument(models.Model):
+    """A document of a project (licence application, drawings, agreement...) or evidence of its execution
+    (photos with their date and place, invoices). The file is served only through a view that checks the
+    user may see the project (views.document_download_view), never from MEDIA_URL."""
+
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="documents")
+    phase = models.ForeignKey(
+        ProjectPhase,
+        verbose_name=_("phase"),
+        on_delete=models.PROTECT,
+        related_name="documents",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    file = models.FileField(_("file"), upload_to=document_upload_to, max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100, editable=False)
+    size = models.PositiveIntegerField(_("size (bytes)"), editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    taken_on = models.DateField(_("date taken"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=300, blank=True)
+    latitude = latitude_field()
+    longitude = longitude_field()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("project document")
+        verbose_name_plural = _("project documents")
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["project", "kind"], name="document_project_kind")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
+                | (
+                    Q(latitude__isnull=False)
+                    & Q(longitude__isnull=False)
+                    & Q(latitude__gte=-90)
+                    & Q(latitude__lte=90)
+                    & Q(longitude__gte=-180)
+                    & Q(longitude__lte=180)
+                ),
+                name="document_point_is_whole_and_on_earth",
+            ),
+            models.CheckConstraint(condition=~Q(sha256=""), name="document_has_a_sha256"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def sha256_short(self) -> str:
+        return self.sha256[:12]
+
+
+from .oversight.models import Alert  # noqa: E402,F401
 from .rulebook.models import CheckResultRecord, RulebookRun, RuleSetting  # noqa: E402,F401

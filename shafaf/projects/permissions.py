@@ -8,7 +8,7 @@ from shafaf.accounts.choices import CHARITY_ROLES, MINISTRY_ROLES, Role
 from shafaf.accounts.permissions import is_ministry, organization_ids_with_role
 
 from . import workflow
-from .choices import AWAITING_REVIEW_STATUSES
+from .choices import AWAITING_REVIEW_STATUSES, EVIDENCE_KINDS, ProjectStatus
 
 PROJECT_EDITOR_ROLES = (Role.CHARITY_ADMIN, Role.CHARITY_STAFF)
 
@@ -91,3 +91,46 @@ def can_view_review_queue(user) -> bool:
 
 def is_charity_member(user, project) -> bool:
     return project.charity_id in organization_ids_with_role(user, *CHARITY_ROLES)
+
+
+# --- phases, progress and documents ------------------------------------------------------------------------
+
+# States in which a project's phases may no longer be planned nor its documents added.
+ENDED_STATUSES = frozenset({ProjectStatus.CLOSED, ProjectStatus.CANCELLED, ProjectStatus.REJECTED})
+
+
+def is_implementing_reporter(user, project) -> bool:
+    """The user reports for the foreign partner that implements the project."""
+    return bool(project.implementing_partner_id) and project.implementing_partner_id in organization_ids_with_role(
+        user, Role.PARTNER_REPORTER
+    )
+
+
+def can_plan_phases(user, project) -> bool:
+    """The owner's admins and staff plan the phases (add them, change their dates and weights) until the
+    project is closed, cancelled or rejected."""
+    return project.status not in ENDED_STATUSES and project.charity_id in charities_user_can_draft_for(user)
+
+
+def can_update_progress(user, project) -> bool:
+    """The owner's admins and staff, and the implementing partner's reporter while the project is in execution,
+    say how far each phase has come."""
+    if project.status in ENDED_STATUSES:
+        return False
+    if project.charity_id in charities_user_can_draft_for(user):
+        return True
+    return project.status == ProjectStatus.IN_EXECUTION and is_implementing_reporter(user, project)
+
+
+def can_add_document(user, project, kind: str | None = None) -> bool:
+    """Every member of the owner adds documents until the project ends; the implementing partner's reporter
+    adds evidence (EVIDENCE_KINDS) to the licensed projects it implements while they are in execution."""
+    if project.status in ENDED_STATUSES:
+        return False
+    if is_charity_member(user, project):
+        return True
+    return (
+        project.status == ProjectStatus.IN_EXECUTION
+        and is_implementing_reporter(user, project)
+        and (kind is None or kind in EVIDENCE_KINDS)
+    )

@@ -110,3 +110,68 @@ def project_timeline(user, project: Project) -> list[TimelineEntry]:
     # A revision's edit and the transition it causes share a moment: the edit comes first.
     entries.sort(key=lambda entry: (entry.at, entry.kind == "transition"))
     return entries
+
+
+# --- phases and documents ------------------------------------------------------------------------------------
+
+
+def project_phases(project: Project):
+    """The project's phases in their order (the caller has checked that the user may see the project)."""
+    return project.phases.order_by("position", "id")
+
+
+def project_documents(project: Project):
+    """The project's documents and evidence, newest first (the caller has checked the project is visible)."""
+    return project.documents.select_related("phase", "uploaded_by").order_by("-uploaded_at", "-id")
+
+
+def phase_get(user, pk):
+    """The phase, or Http404 when it does not exist or the user may not see its project."""
+    from django.http import Http404
+    from django.shortcuts import get_object_or_404
+
+    from .models import ProjectPhase
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    return get_object_or_404(
+        ProjectPhase.objects.select_related("project__charity").filter(project__in=projects_visible_to(user)), pk=pk
+    )
+
+
+def document_get(user, project: Project, pk):
+    """One of the project's documents, or Http404."""
+    from django.http import Http404
+    from django.shortcuts import get_object_or_404
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    return get_object_or_404(project.documents.all(), pk=pk)
+
+
+def missing_project_documents(project: Project) -> list[dict]:
+    """The documents the project's MOSA project model requires (choices.REQUIRED_DOCUMENTS) and that are not
+    attached yet, each as {"kind", "label_ar", "label_en"}; [] when nothing is missing. The rulebook's
+    documents_present check reads it."""
+    from django.utils import translation
+
+    from .choices import REQUIRED_DOCUMENTS, DocumentKind
+
+    required = REQUIRED_DOCUMENTS.get(project.project_model, ())
+    if not required:
+        return []
+    present = set(project.documents.filter(kind__in=required).values_list("kind", flat=True)) if project.pk else set()
+    missing = []
+    for kind in required:
+        if kind in present:
+            continue
+        labels = {}
+        for language in ("ar", "en"):
+            with translation.override(language):
+                labels[language] = str(DocumentKind(kind).label)
+        missing.append({"kind": str(kind), "label_ar": labels["ar"], "label_en": labels["en"]})
+    return missing

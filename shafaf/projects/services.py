@@ -360,3 +360,309 @@ def project_transition(*, actor, project: Project, action: str, reason: str = ""
         if action == ProjectAction.SUBMIT:
             _run_rulebook(actor, project, RULEBOOK_SUBMISSION)
     return project
+
+
+# --- phases, progress and documents ------------------------------------------------------------------------
+
+PHASE_PLAN_FIELDS = ("position", "name_ar", "name_en", "planned_start", "planned_end", "weight", "is_milestone")
+PHASE_PROGRESS_FIELDS = ("percent_complete", "status")
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+# The file types accepted, by what their first bytes say (not only their name): {type: (content type, extensions)}.
+DOCUMENT_TYPES = {
+    "pdf": ("application/pdf", (".pdf",)),
+    "jpeg": ("image/jpeg", (".jpg", ".jpeg")),
+    "png": ("image/png", (".png",)),
+    "webp": ("image/webp", (".webp",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)),
+}
+
+
+def _phase_snapshot(phase) -> dict:
+    return {name: getattr(phase, name) for name in (*PHASE_PLAN_FIELDS, *PHASE_PROGRESS_FIELDS)}
+
+
+def _clean_phase(phase) -> None:
+    from .models import ProjectPhase
+
+    for name in ("name_ar", "name_en"):
+        setattr(phase, name, (getattr(phase, name) or "").strip())
+    errors: dict[str, list] = {}
+    try:
+        phase.full_clean(exclude=["project"])
+    except ValidationError as exc:
+        errors = dict(exc.message_dict)
+    project = phase.project
+    if phase.planned_start and phase.planned_start < project.planned_start:
+        errors.setdefault("planned_start", []).append(
+            _("A phase cannot start before the project's planned start (%(date)s).")
+            % {"date": project.planned_start.isoformat()}
+        )
+    if phase.planned_end and phase.planned_end > project.planned_end:
+        errors.setdefault("planned_end", []).append(
+            _("A phase cannot end after the project's planned end (%(date)s).")
+            % {"date": project.planned_end.isoformat()}
+        )
+    if errors:
+        raise DomainError(_("Please correct the errors below."), code="invalid", fields=errors)
+    assert isinstance(phase, ProjectPhase)
+
+
+def _plan_refusal(actor, project) -> NotAllowed:
+    if project.status in permissions.ENDED_STATUSES and project.charity_id in permissions.charities_user_can_draft_for(
+        actor
+    ):
+        return NotAllowed(_("The phases of a closed, cancelled or rejected project cannot be changed."))
+    return NotAllowed(_("You cannot plan this project's phases."))
+
+
+def phase_create(*, actor, project: Project, **fields):
+    """A new phase (or milestone) of the project, by its charity's admins or staff; its planned dates lie within
+    the project's."""
+    from .models import ProjectPhase
+
+    if not permissions.can_plan_phases(actor, project):
+        raise _plan_refusal(actor, project)
+    unknown = set(fields) - set(PHASE_PLAN_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="invalid")
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        if not permissions.can_plan_phases(actor, project):
+            raise _plan_refusal(actor, project)
+        if fields.get("position") is None:
+            last = project.phases.order_by("-position").values_list("position", flat=True).first()
+            fields["position"] = (last or 0) + 1
+        phase = ProjectPhase(project=project, **fields)
+        _clean_phase(phase)
+        phase.save()
+        audit.record(
+            actor=actor,
+            action="project.phase_create",
+            subject=phase,
+            organization=project.charity,
+            changes={**audit.diff({}, _phase_snapshot(phase)), "project": [None, project.pk]},
+        )
+    return phase
+
+
+def phase_update(*, actor, phase, **fields):
+    """Changes a phase's plan (name, dates, weight, position, milestone flag): the charity's admins and staff."""
+    from .models import ProjectPhase
+
+    if not permissions.can_plan_phases(actor, phase.project):
+        raise _plan_refusal(actor, phase.project)
+    unknown = set(fields) - set(PHASE_PLAN_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="invalid")
+    with transaction.atomic():
+        phase = ProjectPhase.objects.select_for_update().select_related("project").get(pk=phase.pk)
+        if not permissions.can_plan_phases(actor, phase.project):
+            raise _plan_refusal(actor, phase.project)
+        before = _phase_snapshot(phase)
+        for key, value in fields.items():
+            setattr(phase, key, value)
+        _clean_phase(phase)
+        changes = audit.diff(before, _phase_snapshot(phase))
+        if changes:
+            phase.save()
+            audit.record(
+                actor=actor,
+                action="project.phase_update",
+                subject=phase,
+                organization=phase.project.charity,
+                changes=changes,
+            )
+    return phase
+
+
+def _status_for(percent: int) -> str:
+    from .choices import PhaseStatus
+
+    if percent >= 100:
+        return PhaseStatus.DONE
+    return PhaseStatus.IN_PROGRESS if percent > 0 else PhaseStatus.PLANNED
+
+
+def phase_progress_update(*, actor, phase, percent_complete=None, status=None):
+    """How far a phase has come: by the charity's admins or staff, or the implementing partner's reporter while
+    the project is in execution. Given only the percentage, the status follows it (0 planned, 100 done, in
+    progress between); "done" alone means 100%."""
+    from .choices import PhaseStatus
+    from .models import ProjectPhase
+
+    def refusal(project):
+        return NotAllowed(_("You cannot report progress on this project now."))
+
+    if not permissions.can_update_progress(actor, phase.project):
+        raise refusal(phase.project)
+    with transaction.atomic():
+        phase = ProjectPhase.objects.select_for_update().select_related("project__charity").get(pk=phase.pk)
+        if not permissions.can_update_progress(actor, phase.project):
+            raise refusal(phase.project)
+        before = _phase_snapshot(phase)
+        if percent_complete is not None:
+            phase.percent_complete = percent_complete
+        if status:
+            phase.status = status
+            if percent_complete is None and status == PhaseStatus.DONE:
+                phase.percent_complete = 100
+        elif percent_complete is not None:
+            phase.status = _status_for(int(percent_complete))
+        _clean_phase(phase)
+        changes = audit.diff(before, _phase_snapshot(phase))
+        if changes:
+            phase.save(update_fields=["percent_complete", "status"])
+            audit.record(
+                actor=actor,
+                action="project.phase_progress",
+                subject=phase,
+                organization=phase.project.charity,
+                changes=changes,
+            )
+    return phase
+
+
+def project_progress(project: Project) -> Decimal:
+    """The project's progress: its phases' percentages weighted by their weights, to one decimal (0 with no
+    phase, or when every phase weighs 0)."""
+    total_weight, weighted = 0, 0
+    for weight, percent in project.phases.values_list("weight", "percent_complete"):
+        total_weight += weight
+        weighted += weight * percent
+    if not total_weight:
+        return Decimal("0.0")
+    return (Decimal(weighted) / Decimal(total_weight)).quantize(Decimal("0.1"))
+
+
+def _sniff(head: bytes, file) -> str | None:
+    """The file's type from its first bytes (and, for a ZIP, the parts an Office file holds)."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        try:
+            file.seek(0)
+            with zipfile.ZipFile(file) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        finally:
+            file.seek(0)
+        if "[Content_Types].xml" in names and any(name.startswith("word/") for name in names):
+            return "docx"
+        if "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
+            return "xlsx"
+    return None
+
+
+def check_upload(file) -> tuple[str, int, str]:
+    """(content type, size, sha256) of an accepted upload; DomainError on the field "file" otherwise."""
+    import hashlib
+    from pathlib import PurePath
+
+    def refuse(message):
+        return DomainError(message, code="invalid", fields={"file": [message]})
+
+    if file is None:
+        raise refuse(_("Choose a file."))
+    size = getattr(file, "size", None) or 0
+    if size > MAX_DOCUMENT_BYTES:
+        raise refuse(
+            _("The file is too large (%(size)s MB): the limit is %(limit)s MB.")
+            % {"size": f"{size / 1024 / 1024:.1f}", "limit": MAX_DOCUMENT_BYTES // (1024 * 1024)}
+        )
+    if size == 0:
+        raise refuse(_("The file is empty."))
+    file.seek(0)
+    head = file.read(16)
+    kind = _sniff(head, file)
+    allowed = _("PDF, JPEG, PNG, WebP, Word (.docx) or Excel (.xlsx)")
+    if kind is None:
+        raise refuse(_("This type of file is not accepted. Send %(types)s.") % {"types": allowed})
+    content_type, extensions = DOCUMENT_TYPES[kind]
+    extension = PurePath(getattr(file, "name", "") or "").suffix.lower()
+    if extension not in extensions:
+        raise refuse(
+            _("The file's name (%(extension)s) does not match its content (%(kind)s).")
+            % {"extension": extension or "—", "kind": kind.upper()}
+        )
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(65536), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return content_type, size, digest.hexdigest()
+
+
+DOCUMENT_FIELDS = ("kind", "title", "phase", "taken_on", "place", "latitude", "longitude")
+
+
+def document_add(*, actor, project: Project, file, **fields):
+    """Attaches a document or a piece of evidence to the project: any member of its charity until the project
+    ends; the implementing partner's reporter, evidence only, while the project is in execution. The file is
+    checked (size, type by content) and its SHA-256 recorded in the document and the audit chain."""
+    from .models import ProjectDocument
+
+    unknown = set(fields) - set(DOCUMENT_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}, code="invalid")
+    kind = fields.get("kind")
+    if not permissions.can_add_document(actor, project):
+        raise NotAllowed(_("You cannot add documents to this project now."))
+    if not permissions.can_add_document(actor, project, kind):
+        raise NotAllowed(
+            _("The implementing partner adds evidence of execution only (site photos, invoices, progress evidence)."),
+            fields={"kind": [_("Choose a kind of evidence.")]},
+        )
+    phase = fields.get("phase")
+    if phase is not None and phase.project_id != project.pk:
+        raise DomainError(
+            _("Please correct the errors below."),
+            code="invalid",
+            fields={"phase": [_("This phase belongs to another project.")]},
+        )
+    fields["title"] = (fields.get("title") or "").strip()
+    fields["place"] = (fields.get("place") or "").strip()
+    content_type, size, sha256 = check_upload(file)
+    document = ProjectDocument(
+        project=project, uploaded_by=actor, content_type=content_type, size=size, sha256=sha256, **fields
+    )
+    document.file.name = "pending"  # full_clean needs a value; the real name is given when the file is saved
+    try:
+        document.full_clean(exclude=["project", "uploaded_by", "phase"])
+    except ValidationError as exc:
+        raise DomainError(_("Please correct the errors below."), code="invalid", fields=exc.message_dict) from exc
+    for name in ("latitude", "longitude"):
+        value = getattr(document, name)
+        if value is not None:
+            setattr(document, name, Decimal(value).quantize(Decimal("0.000001")))
+    document.file.save(getattr(file, "name", "upload"), file, save=False)
+    try:
+        with transaction.atomic():
+            document.save()
+            audit.record(
+                actor=actor,
+                action="project.document_add",
+                subject=document,
+                organization=project.charity,
+                changes={
+                    "project": [None, project.pk],
+                    "kind": [None, document.kind],
+                    "title": [None, document.title],
+                    "phase": [None, document.phase_id],
+                    "size": [None, size],
+                    "sha256": [None, sha256],
+                },
+            )
+    except Exception:
+        document.file.delete(save=False)
+        raise
+    return document

@@ -1,10 +1,10 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import DomainError
@@ -12,7 +12,7 @@ from shafaf.core.views import apply_domain_error, flash_saved, htmx_template
 
 from . import permissions, selectors, services, workflow
 from .filters import ProjectFilter
-from .forms import LocationFormSet, ProjectForm, TransitionForm
+from .forms import DocumentForm, LocationFormSet, PhaseForm, PhaseProgressForm, ProjectForm, TransitionForm
 from .rulebook import permissions as rulebook_permissions
 from .rulebook import selectors as rulebook_selectors
 from .services import LOCATION_FIELDS
@@ -52,9 +52,39 @@ def _action_forms(user, project, failed: str = "", form: TransitionForm | None =
     return forms
 
 
-def _detail_context(request, project, *, failed: str = "", form=None, error: DomainError | None = None) -> dict:
+def _detail_context(
+    request,
+    project,
+    *,
+    failed: str = "",
+    form=None,
+    error: DomainError | None = None,
+    phase_form=None,
+    document_form=None,
+    progress_form=None,
+) -> dict:
     user = request.user
+    can_plan = permissions.can_plan_phases(user, project)
+    can_progress = permissions.can_update_progress(user, project)
+    can_add_document = permissions.can_add_document(user, project)
+    phases = list(selectors.project_phases(project))
+    if can_progress:
+        for phase in phases:
+            bound = progress_form is not None and progress_form.instance.pk == phase.pk
+            phase.progress_form = progress_form if bound else PhaseProgressForm(instance=phase, prefix=f"p{phase.pk}")
+    evidence_only = can_add_document and not permissions.is_charity_member(user, project)
     return {
+        "phases": phases,
+        "progress": services.project_progress(project),
+        "can_plan": can_plan,
+        "can_progress": can_progress,
+        "phase_form": phase_form if phase_form is not None else (PhaseForm() if can_plan else None),
+        "documents": selectors.project_documents(project),
+        "can_add_document": can_add_document,
+        "document_form": document_form
+        if document_form is not None
+        else (DocumentForm(project=project, evidence_only=evidence_only) if can_add_document else None),
+        "max_document_mb": services.MAX_DOCUMENT_BYTES // (1024 * 1024),
         "project": project,
         "can_edit": permissions.can_edit_project(user, project),
         "action_forms": _action_forms(user, project, failed, form),
@@ -196,3 +226,95 @@ def project_form_view(request, pk: int | None = None):
     return render(
         request, "projects/project_form.html", {"form": form, "formset": formset, "project": project}, status=status
     )
+
+
+# --- phases, progress and documents ------------------------------------------------------------------------
+
+
+def _detail_again(request, project, status: int, **forms):
+    project = selectors.project_get(request.user, project.pk)
+    return render(request, "projects/project_detail.html", _detail_context(request, project, **forms), status=status)
+
+
+def _save_then_back(request, project, form, save, *, anchor: str, form_name: str):
+    """Runs `save` (a service call) when the form is valid, then goes back to that part of the project page;
+    otherwise shows the page again with the form's errors. A service's 403 stays a 403."""
+    if form.is_valid():
+        try:
+            save()
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied(error.message) from error
+            apply_domain_error(form, error)
+        else:
+            flash_saved(request)
+            return redirect(reverse("projects:project_detail", args=[project.pk]) + f"#{anchor}")
+    return _detail_again(request, project, 400, **{form_name: form})
+
+
+@require_POST
+def phase_create_view(request, pk: int):
+    project = selectors.project_get(request.user, pk)
+    if not permissions.can_plan_phases(request.user, project):
+        raise PermissionDenied(_("You cannot plan this project's phases."))
+    form = PhaseForm(request.POST)
+
+    def save():
+        services.phase_create(actor=request.user, project=project, **form.cleaned_data)
+
+    return _save_then_back(request, project, form, save, anchor="phases", form_name="phase_form")
+
+
+@require_POST
+def phase_progress_view(request, pk: int, phase_pk: int):
+    project = selectors.project_get(request.user, pk)
+    phase = get_object_or_404(project.phases.all(), pk=phase_pk)
+    if not permissions.can_update_progress(request.user, project):
+        raise PermissionDenied(_("You cannot report progress on this project now."))
+    form = PhaseProgressForm(request.POST, instance=phase, prefix=f"p{phase.pk}")
+
+    def save():
+        data = form.cleaned_data
+        services.phase_progress_update(
+            actor=request.user, phase=phase, percent_complete=data["percent_complete"], status=data["status"]
+        )
+
+    return _save_then_back(request, project, form, save, anchor="phases", form_name="progress_form")
+
+
+@require_POST
+def document_add_view(request, pk: int):
+    project = selectors.project_get(request.user, pk)
+    if not permissions.can_add_document(request.user, project):
+        raise PermissionDenied(_("You cannot add documents to this project now."))
+    evidence_only = not permissions.is_charity_member(request.user, project)
+    form = DocumentForm(request.POST, request.FILES, project=project, evidence_only=evidence_only)
+
+    def save():
+        data = dict(form.cleaned_data)
+        upload = data.pop("file")
+        services.document_add(actor=request.user, project=project, file=upload, **data)
+
+    return _save_then_back(request, project, form, save, anchor="documents", form_name="document_form")
+
+
+@require_safe
+def document_download_view(request, pk: int, document_pk: int):
+    """The file of a project's document, to whoever may see the project (MEDIA is never served directly)."""
+    from django.http import FileResponse, Http404
+
+    project = selectors.project_get(request.user, pk)
+    document = selectors.document_get(request.user, project, document_pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    extension = document.file.name.rsplit(".", 1)[-1] if "." in document.file.name else "bin"
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{project.reference}-{document.pk}.{extension}",
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 from shafaf.audit.models import AuditEvent
 from shafaf.projects.choices import ProjectStatus
 from shafaf.projects.models import Project
+from shafaf.projects.selectors import missing_project_documents
 from tests.e2e.test_browser import (
     PROJECTS,
     SCREENSHOTS,
@@ -28,7 +29,7 @@ from tests.e2e.test_browser import (
     submit_project_form,
     url,
 )
-from tests.factories import World
+from tests.factories import PDF_BYTES, World
 
 pytestmark = pytest.mark.e2e
 
@@ -81,6 +82,20 @@ def test_a_project_from_draft_to_closure_in_arabic(open_page):
     project_url = f"/projects/{project.pk}/"
     expect_status(najat_page, ProjectStatus.DRAFT)
     assert actions_offered(najat_page) == ["submit", "cancel"]
+
+    # 1b. She attaches the documents its MOSA project model requires, through the upload form.
+    for item in missing_project_documents(project):
+        najat_page.locator('[data-testid="project-documents"] summary').click()
+        najat_page.select_option("#id_document-kind", item["kind"])
+        najat_page.fill("#id_document-title", item["label_ar"])
+        najat_page.set_input_files(
+            "#id_document-file",
+            files=[{"name": f"{item['kind']}.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}],
+        )
+        with najat_page.expect_navigation():
+            najat_page.locator('[data-testid="document-form"] button[type=submit]').click()
+    assert missing_project_documents(project) == []
+    expect(najat_page.locator('[data-testid="document-row"]')).not_to_have_count(0)
 
     # 2. She submits it; it can no longer be edited.
     take(najat_page, "submit")

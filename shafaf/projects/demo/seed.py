@@ -267,12 +267,31 @@ class DemoSeeder:
             try:
                 for action, reason in steps:
                     actor = admin if action in CHARITY_ACTIONS else self.reviewer
+                    if action == "submit":
+                        _attach_required_documents(project, admin)
                     project = projects.project_transition(actor=actor, project=project, action=action, reason=reason)
             except DomainError as exc:
                 # The rulebook may refuse an approval (an IATI project has no Arabic title): it stays in review.
                 self.say(f"  {project.reference} stays {project.status}: {exc.message}")
             moved[project.status] += 1
         self.result.states = dict(moved)
+
+
+def _attach_required_documents(project, actor) -> None:
+    """The documents the project's model requires (the rulebook's documents_present check), as small PDFs."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ..selectors import missing_project_documents
+
+    for item in missing_project_documents(project):
+        content = b"%PDF-1.4\n% Shafaf demo document\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+        projects.document_add(
+            actor=actor,
+            project=project,
+            file=SimpleUploadedFile(f"{item['kind']}.pdf", content, content_type="application/pdf"),
+            kind=item["kind"],
+            title=item["label_ar"],
+        )
 
 
 def _shift_years(fields: dict, years: int) -> dict:

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from shafaf.audit.models import AuditEvent
 from shafaf.projects.rulebook import checks, selectors, services
 from shafaf.projects.rulebook.models import RulebookRun, RuleSetting
-from tests.factories import make_project, verified_login
+from tests.factories import attach_required_documents, make_project, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +259,7 @@ def test_the_api_refuses_bad_settings(world, body, field):
 
 
 def test_runs_are_listed_per_project_with_their_results(world):
+    attach_required_documents(world.project_a, world.najat)
     services.rulebook_run(actor=world.najat, project=world.project_a, stage="submission")
     services.rulebook_run(actor=world.rahma, project=world.project_b, stage="submission")
     response = api(world.najat).get("/api/v1/rulebook-runs/", {"project": world.project_a.pk})

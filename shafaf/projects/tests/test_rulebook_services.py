@@ -33,7 +33,8 @@ def test_rulebook_run_stores_the_run_its_results_and_one_audit_event(world):
     run = results.run
     assert run.project == world.project_b and run.stage == "approval" and run.actor == world.reviewer
     assert run.passed is False and results.passed is False
-    assert run.blocking_failures == 2  # no implementing partner: required_fields and external_partner_known
+    # No implementing partner (required_fields, external_partner_known) and no documents (documents_present).
+    assert run.blocking_failures == 3
     assert run.warnings == len([r for r in results if not r.passed and not r.blocking])
     stored = list(run.results.order_by("position"))
     assert [r.code for r in stored] == [r.code for r in results]
@@ -53,7 +54,10 @@ def test_rulebook_run_stores_the_run_its_results_and_one_audit_event(world):
     assert event.changes["stage"] == [None, "approval"]
     assert event.changes["passed"] == [None, False]
     assert event.changes["rulebook_run"] == [None, run.pk]
-    assert event.changes["failed_blocking"] == [None, ["required_fields", "external_partner_known"]]
+    assert event.changes["failed_blocking"] == [
+        None,
+        ["required_fields", "documents_present", "external_partner_known"],
+    ]
     assert "external_partner_known" not in event.changes["failed_warning"][1]
     assert "budget_present" in event.changes["failed_warning"][1]
 

@@ -1,0 +1,71 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shafaf.core.exceptions import DomainError
+from shafaf.core.views import apply_domain_error
+
+from . import permissions, selectors, services
+from .forms import AcknowledgeForm
+from .models import AlertStatus
+
+STATUS_FILTERS = ("", *AlertStatus.values, "all")
+
+
+def _list_context(request, *, failed=None, form=None) -> dict:
+    status = request.GET.get("status", "")
+    status = status if status in STATUS_FILTERS else ""
+    page = Paginator(selectors.alert_list(request.user, status=status or None), 25).get_page(request.GET.get("page"))
+    for alert in page:
+        alert.can_acknowledge = alert.status == AlertStatus.OPEN and permissions.can_acknowledge(request.user, alert)
+        alert.form = form if failed is not None and alert.pk == failed else AcknowledgeForm(prefix=f"alert-{alert.pk}")
+    return {"page": page, "status": status, "statuses": AlertStatus.choices, "failed": failed}
+
+
+def alert_list_view(request):
+    """The alerts the user may see (unresolved by default), each with its acknowledge form where the user
+    may acknowledge it."""
+    if not permissions.can_view_alerts(request.user):
+        raise PermissionDenied
+    return render(request, "projects/oversight/alert_list.html", _list_context(request))
+
+
+@require_POST
+def alert_acknowledge_view(request, pk: int):
+    if not permissions.can_view_alerts(request.user):
+        raise PermissionDenied
+    alert = selectors.alert_get(request.user, pk)
+    if not permissions.can_acknowledge(request.user, alert):
+        raise PermissionDenied
+    form = AcknowledgeForm(request.POST, prefix=f"alert-{alert.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            services.alert_acknowledge(actor=request.user, alert=alert, comment=form.cleaned_data["comment"])
+        except DomainError as error:
+            if error.status == 403:
+                raise PermissionDenied(error.message) from error
+            apply_domain_error(form, error)
+            status = error.status
+        else:
+            messages.success(request, _("The alert is acknowledged."))
+            return redirect("oversight:alert_list")
+    context = _list_context(request, failed=alert.pk, form=form)
+    context["failed_alert"] = alert
+    context["failed_shown"] = any(a.pk == alert.pk and a.can_acknowledge for a in context["page"])
+    return render(request, "projects/oversight/alert_list.html", context, status=status)
+
+
+def compliance_view(request):
+    """Each charity's compliance class with its reasons: every charity for the ministry and the auditor, its
+    own for a charity's members."""
+    if not permissions.can_view_compliance(request.user):
+        raise PermissionDenied
+    context = {
+        "rows": selectors.compliance_visible_to(request.user),
+        "partial_max_percent": int(selectors.PARTIAL_MAX_SHARE * 100),
+    }
+    return render(request, "projects/oversight/compliance.html", context)
