@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "shafaf.accounts",
     "shafaf.audit",
     "shafaf.projects",
+    "shafaf.reports",
     "shafaf.api",
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("shafaf.accounts.urls")),
     path("", include("shafaf.projects.rulebook.urls")),  # before projects: /projects/<pk>/checks/ is not an action
     path("", include("shafaf.projects.oversight.urls")),  # /alerts/, /compliance/
+    path("", include("shafaf.reports.urls")),  # /projects/<pk>/reports/...
     path("", include("shafaf.projects.urls")),
     path("", include("shafaf.audit.urls")),
     path("api/", include("shafaf.api.urls")),

@@ -68,6 +68,7 @@ PERSONAS = (
 #   event_a event_b      the audit events of project_a's and project_b's creation (charity A's and B's trail)
 #   membership_staff_a membership_staff_b membership_donor                                memberships
 #   token_najat          najat's personal API token
+#   report_a report_a_submitted report_b  progress reports: A's draft and submitted (of project_a_submitted), B's draft
 
 # fmt: off
 MATRIX: dict[str, tuple[int, ...]] = {
@@ -79,6 +80,9 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /projects/{project_a}/":                        (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
     "GET /projects/{project_b}/":                        (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
     "GET /projects/{project_a_submitted}/":              (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
+    "GET /projects/{project_a}/revision/":               (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_b}/revision/":               (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /projects/{project_a_submitted}/revision/":     (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
     "GET /projects/{project_a}/edit/":                   (403,  403,  404, 200,  200,  404,  404,  404,  404,  403),
     "GET /projects/{project_b}/edit/":                   (403,  403,  404, 404,  404,  200,  200,  404,  404,  403),
     "GET /projects/{project_a_submitted}/edit/":         (403,  403,  404, 403,  403,  404,  404,  404,  403,  403),
@@ -117,6 +121,14 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /alerts/{alert_b}/acknowledge/":               (302,  302,  403, 404,  404,  302,  302,  403,  403,  403),
     "POST /alerts/{alert_a}/acknowledge/ (no comment)":  (400,  400,  403, 400,  400,  404,  404,  403,  403,  403),
     "GET /compliance/":                                  (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    # --- pages: progress reports (shafaf/reports) ---
+    "GET /projects/{project_a_submitted}/reports/":      (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
+    "GET /projects/{project_b}/reports/":                (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /projects/{project_a_submitted}/reports/{report_a}/": (200, 200, 404, 200, 200, 404, 404,  404,  200,  200),
+    "GET /projects/{project_a_submitted}/reports/{report_a}/edit/": (403, 403, 404, 200, 200, 404, 404, 404, 403, 403),
+    "POST /projects/{project_a_submitted}/reports/{report_a}/submit/": (403, 403, 404, 302, 302, 404, 404, 404, 403, 403),  # noqa: E501
+    "POST /projects/{project_a_submitted}/reports/{report_a_submitted}/accept/": (302, 302, 404, 403, 403, 404, 404, 404, 403, 403),  # noqa: E501
+    "POST /projects/{project_a_submitted}/reports/{report_a_submitted}/return/ (no comment)": (400, 400, 404, 403, 403, 404, 404, 404, 403, 403),  # noqa: E501
     # --- pages: organisations and memberships ---
     "GET /organizations/":                               (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
     "GET /organizations/new/":                           (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
@@ -169,6 +181,14 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /api/v1/projects/{project_a_submitted}/cancel/": (403, 403,  404, 200,  403,  404,  404,  404,  403,  403),
     "POST /api/v1/projects/{project_b}/cancel/ (no reason)": (403, 403, 404, 404,  404,  400,  403,  404,  404,  403),
     "POST /api/v1/projects/{project_a_submitted}/close/": (409,  409,  404, 403,  403,  404,  404,  404,  403,  403),
+    # --- API: progress reports ---
+    "GET /api/v1/reports/":                              (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/reports/{report_a}/":                   (200,  200,  404, 200,  200,  404,  404,  404,  200,  200),
+    "GET /api/v1/reports/{report_b}/":                   (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "PATCH /api/v1/reports/{report_a}/":                 (403,  403,  404, 200,  200,  404,  404,  404,  403,  403),
+    "POST /api/v1/reports/{report_a}/submit/":           (403,  403,  404, 200,  200,  404,  404,  404,  403,  403),
+    "POST /api/v1/reports/{report_a_submitted}/accept/": (200,  200,  404, 403,  403,  404,  404,  404,  403,  403),
+    "POST /api/v1/reports/{report_a_submitted}/return/ (no comment)": (400, 400, 404, 403, 403, 404, 404, 404, 403, 403),  # noqa: E501
     # --- API: organisations ---
     "GET /api/v1/organizations/":                        (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
     "GET /api/v1/organizations/{charity_b}/":            (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
@@ -349,6 +369,13 @@ BODIES = {
     },
     "PATCH /api/v1/phases/{phase_a}/": lambda o: {"percent_complete": 40},
     "PATCH /api/v1/phases/{phase_a_submitted}/": lambda o: {"percent_complete": 40},
+    "POST /projects/{project_a_submitted}/reports/{report_a}/submit/": None,
+    "POST /projects/{project_a_submitted}/reports/{report_a_submitted}/accept/": lambda o: {"comment": ""},
+    "POST /projects/{project_a_submitted}/reports/{report_a_submitted}/return/ (no comment)": lambda o: {"comment": ""},
+    "PATCH /api/v1/reports/{report_a}/": lambda o: {"narrative_en": "The well is drilled."},
+    "POST /api/v1/reports/{report_a}/submit/": None,
+    "POST /api/v1/reports/{report_a_submitted}/accept/": lambda o: {"comment": "Good."},
+    "POST /api/v1/reports/{report_a_submitted}/return/ (no comment)": lambda o: {"comment": ""},
     # Invalid bodies: a persona that may not write gets 403 before its body is even read.
     "PATCH /api/v1/projects/{project_a}/ (invalid)": lambda o: {"planned_end": "not a date", "sector": "x" * 9},
     "POST /api/v1/projects/ (invalid)": lambda o: {"title_en": ["not", "a", "string"]},
@@ -388,6 +415,31 @@ def _alert(project: Project, owner) -> Alert:
     )
 
 
+def _reports(world, project_a_submitted: Project) -> dict[str, int]:
+    # Stored directly (the schedule and the flow are tested in shafaf/reports/tests/): a draft and a submitted
+    # report of charity A's project that left the draft, and a draft of charity B's.
+    from shafaf.reports.models import ProgressReport
+
+    def report(project, user, start, **fields):
+        return ProgressReport.objects.create(
+            project=project,
+            period_start=start,
+            period_end=start + dt.timedelta(days=89),
+            due_date=start + dt.timedelta(days=90),
+            created_by=user,
+            narrative_ar="تقدم المشروع.",
+            **fields,
+        ).pk
+
+    return {
+        "report_a": report(project_a_submitted, world.najat, dt.date(2027, 1, 1)),
+        "report_a_submitted": report(
+            project_a_submitted, world.najat, dt.date(2027, 4, 1), status="submitted", submitted_at=timezone.now()
+        ),
+        "report_b": report(world.project_b, world.rahma, dt.date(2027, 1, 1)),
+    }
+
+
 def build_objects(world) -> dict[str, int]:
     project_a_submitted = _left_draft(
         make_project(world.najat, world.charity_a, implementing_partner=world.partner, title_en="Submitted well")
@@ -423,6 +475,7 @@ def build_objects(world) -> dict[str, int]:
         "run_a_submitted": rulebook_run(actor=None, project=project_a_submitted, stage="nightly").run.pk,
         "alert_a": _alert(world.project_a, world.charity_a).pk,
         "alert_b": _alert(world.project_b, world.charity_b).pk,
+        **_reports(world, project_a_submitted),
     }
 
 

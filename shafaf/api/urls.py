@@ -8,6 +8,7 @@ from shafaf.audit.api import AuditEventViewSet
 from shafaf.projects.api import PhaseViewSet, ProjectViewSet
 from shafaf.projects.oversight.api import AlertViewSet, ComplianceViewSet
 from shafaf.projects.rulebook.api import RulebookRunViewSet, RuleSettingViewSet
+from shafaf.reports.api import ProgressReportViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -18,6 +19,7 @@ router.register("rule-settings", RuleSettingViewSet, basename="rule-setting")
 router.register("rulebook-runs", RulebookRunViewSet, basename="rulebook-run")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("compliance", ComplianceViewSet, basename="compliance")
+router.register("reports", ProgressReportViewSet, basename="report")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

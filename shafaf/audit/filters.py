@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shafaf.core.filters import StyledFilterSet
+from shafaf.core.filters import IdFilter, StyledFilterSet
 
 from .models import AuditEvent
 
@@ -14,10 +14,7 @@ class AuditEventFilter(StyledFilterSet):
     subject_type = django_filters.CharFilter(label=_("Subject type"))
     subject_id = django_filters.CharFilter(label=_("Subject id"))
     actor = django_filters.CharFilter(label=_("Actor's username"), field_name="actor_username")
-    # A whole number within the id column's range: anything else is a field error, not a database overflow.
-    organization = django_filters.NumberFilter(
-        label=_("Organisation id"), field_name="organization_id", min_value=1, max_value=2**63 - 1, decimal_places=0
-    )
+    organization = IdFilter(label=_("Organisation id"), field_name="organization_id")
     request_id = django_filters.CharFilter(label=_("Request id"))
     occurred_after = django_filters.IsoDateTimeFilter(
         label=_("From"), field_name="occurred_at", lookup_expr="gte", widget=DATETIME

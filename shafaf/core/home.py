@@ -1,5 +1,6 @@
 """Each role's home page: what needs this person's attention now."""
 
+from django.apps import apps
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Count
 from django.http import JsonResponse
@@ -54,6 +55,10 @@ def home_view(request):
             ]
             context["awaiting_review_count"] = sum(count for _value, _label, count in context["awaiting_review"])
             context["review_queue_head"] = project_selectors.review_queue(user)[:5]
+            if apps.is_installed("shafaf.reports"):
+                from shafaf.reports.selectors import overdue_reports
+
+                context["overdue_reports"] = overdue_reports(user)  # the progress reports late on their due date
     if context["is_partner"]:
         context["partner_projects"] = projects.order_by("-updated_at")[:10]
     context.update(oversight_selectors.home_alerts(user))  # the alerts this person must act on

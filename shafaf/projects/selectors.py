@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Q
@@ -47,10 +47,11 @@ def project_get(user, pk) -> Project:
 
 def review_queue(user, queryset=None):
     """The ministry's queue: submitted and under-review projects, the longest waiting first (nothing for
-    anyone else). The rulebook's risk will order projects of the same age once it is stored per project."""
+    anyone else), each annotated with its latest rulebook run's counts (with_latest_run_counts); the review
+    queue's page orders them by risk first (rank_by_risk)."""
     if not is_ministry(user):
         return Project.objects.none()
-    return (
+    return with_latest_run_counts(
         project_list(user, queryset)
         .filter(status__in=AWAITING_REVIEW_STATUSES)
         .order_by(F("submitted_at").asc(nulls_first=True), "id")
@@ -175,3 +176,200 @@ def missing_project_documents(project: Project) -> list[dict]:
                 labels[language] = str(DocumentKind(kind).label)
         missing.append({"kind": str(kind), "label_ar": labels["ar"], "label_en": labels["en"]})
     return missing
+
+
+# --- the review queue's risk -----------------------------------------------------------------------------------
+
+# risk = blocking failures x RISK_BLOCKING + warnings + RISK_REVISION (a revision) + whole weeks waiting
+RISK_BLOCKING = 10
+RISK_REVISION = 5
+
+
+def with_latest_run_counts(queryset):
+    """Annotates each project with its latest rulebook run's blocking failures and warnings (0 when the
+    rulebook never ran for it), in the same query."""
+    from django.db.models import OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from .rulebook.models import RulebookRun
+
+    latest = RulebookRun.objects.filter(project=OuterRef("pk")).order_by("-at", "-id")
+    return queryset.annotate(
+        risk_blocking=Coalesce(Subquery(latest.values("blocking_failures")[:1]), Value(0)),
+        risk_warnings=Coalesce(Subquery(latest.values("warnings")[:1]), Value(0)),
+    )
+
+
+@dataclass(frozen=True)
+class Risk:
+    blocking: int
+    warnings: int
+    revision: bool
+    weeks: int
+
+    @property
+    def score(self) -> int:
+        return self.blocking * RISK_BLOCKING + self.warnings + (RISK_REVISION if self.revision else 0) + self.weeks
+
+    @property
+    def explanation(self) -> str:
+        return str(
+            _(
+                "Risk %(score)s = %(blocking)s blocking failures × %(per_blocking)s + %(warnings)s warnings"
+                " + %(revision)s for a revision + %(weeks)s weeks waiting"
+            )
+            % {
+                "score": self.score,
+                "blocking": self.blocking,
+                "per_blocking": RISK_BLOCKING,
+                "warnings": self.warnings,
+                "revision": RISK_REVISION if self.revision else 0,
+                "weeks": self.weeks,
+            }
+        )
+
+
+def project_risk(project: Project) -> Risk:
+    """The review risk of a project annotated by with_latest_run_counts."""
+    return Risk(
+        blocking=getattr(project, "risk_blocking", 0) or 0,
+        warnings=getattr(project, "risk_warnings", 0) or 0,
+        revision=project.is_revision,
+        weeks=(project.days_waiting or 0) // 7,
+    )
+
+
+def rank_by_risk(projects) -> list[Project]:
+    """The projects (annotated by with_latest_run_counts) with their `.risk`, the riskiest first, then the
+    longest waiting (never submitted first), then the oldest record."""
+    ranked = list(projects)
+    for project in ranked:
+        project.risk = project_risk(project)
+    far_past = datetime.min.replace(tzinfo=UTC)
+    return sorted(ranked, key=lambda p: (-p.risk.score, p.submitted_at or far_past, p.pk))
+
+
+# --- what changed in a revision ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str
+    label: str
+    before: str
+    after: str
+    is_scope: bool
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    revision: ProjectTransition | None  # the latest "revise" transition; None when the project never had one
+    approval: object | None = None  # the audit event of the approval compared with (None: none before it)
+    decided: object | None = None  # the audit event of the approval of the revision, once approved
+    changes: tuple[FieldChange, ...] = ()
+
+
+def _location_text(rows) -> str:
+    from .models import ProjectLocation
+
+    if not rows:
+        return "—"
+    names = []
+    for row in rows:
+        location = ProjectLocation(
+            admin_area_ar=row.get("admin_area_ar") or "",
+            admin_area_en=row.get("admin_area_en") or "",
+            latitude=row.get("latitude"),
+            longitude=row.get("longitude"),
+        )
+        names.append(str(location))
+    return "; ".join(names)
+
+
+def _value_text(name: str, value, partners: dict) -> str:
+    from .codelists import COUNTRIES, CURRENCIES, SECTORS
+
+    if name == "locations":
+        return _location_text(value)
+    if value is None or value == "":
+        return "—"
+    if name == "country":
+        return f"{COUNTRIES.label(value)} ({value})"
+    if name == "sector":
+        return f"{SECTORS.label(value)} ({value})"
+    if name == "currency":
+        return f"{CURRENCIES.label(value)} ({value})"
+    if name == "implementing_partner":
+        partner = partners.get(value)
+        return partner.display_name() if partner is not None else str(value)
+    try:
+        field = Project._meta.get_field(name)
+    except FieldDoesNotExist:
+        return str(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def revision_diff(project: Project) -> RevisionDiff:
+    """What changed in the project's latest revision: for each field changed by the edits since the last
+    approval before the revision (up to the revision's own approval, or now), its value at that approval and
+    its value now (or at the revision's approval), as readable text in the active language. A field changed
+    and changed back is not listed. The caller has already checked that the user may see the project."""
+    from shafaf.accounts.models import Organization
+    from shafaf.audit.selectors import events_about
+
+    from .choices import ProjectAction
+    from .services import PROJECT_FIELDS, SCOPE_FIELDS
+
+    revision = project.transitions.filter(action=ProjectAction.REVISE).order_by("-at", "-id").first()
+    if revision is None:
+        return RevisionDiff(revision=None)
+    events = list(events_about(project, ("project.update", "project.approve", "project.revise")))
+    revised_at = max((e.seq for e in events if e.action == "project.revise"), default=0)
+    approval = next((e for e in reversed(events) if e.action == "project.approve" and e.seq < revised_at), None)
+    decided = next((e for e in events if e.action == "project.approve" and e.seq > revised_at), None)
+    start = approval.seq if approval is not None else 0
+    end = decided.seq if decided is not None else None
+    first_old, last_new = {}, {}
+    for event in events:
+        if event.action != "project.update" or event.seq <= start or (end is not None and event.seq > end):
+            continue
+        for name, (old, new) in (event.changes or {}).items():
+            first_old.setdefault(name, old)
+            last_new[name] = new
+    changed = [name for name in first_old if first_old[name] != last_new[name]]
+    partner_ids = {
+        value
+        for name in changed
+        if name == "implementing_partner"
+        for value in (first_old[name], last_new[name])
+        if value is not None
+    }
+    partners = Organization.objects.in_bulk(partner_ids) if partner_ids else {}
+    order = {name: index for index, name in enumerate((*PROJECT_FIELDS, "locations"))}
+    changed.sort(key=lambda name: (order.get(name, len(order)), name))
+    labels = dict(zip(changed, _field_labels(changed), strict=True))
+    changes = tuple(
+        FieldChange(
+            name=name,
+            label=labels[name],
+            before=_value_text(name, first_old[name], partners),
+            after=_value_text(name, last_new[name], partners),
+            is_scope=name in SCOPE_FIELDS or name == "locations",
+        )
+        for name in changed
+    )
+    return RevisionDiff(revision=revision, approval=approval, decided=decided, changes=changes)
+
+
+def last_progress_at(project):
+    """When the project last showed progress (its progress reports and phase updates), or None: the alert
+    rule no_progress reads it. Answered by shafaf.reports.selectors.last_progress_at."""
+    from django.apps import apps
+
+    if not apps.is_installed("shafaf.reports"):
+        return None
+    from shafaf.reports.selectors import last_progress_at as reports_last_progress_at
+
+    return reports_last_progress_at(project)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -359,6 +360,10 @@ def project_transition(*, actor, project: Project, action: str, reason: str = ""
         )
         if action == ProjectAction.SUBMIT:
             _run_rulebook(actor, project, RULEBOOK_SUBMISSION)
+        if action == ProjectAction.APPROVE and apps.is_installed("shafaf.reports"):
+            from shafaf.reports.services import reports_schedule_on_approval
+
+            reports_schedule_on_approval(actor=actor, project=project)
     return project
 
 

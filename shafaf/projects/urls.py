@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/review/", views.review_queue_view, name="review_queue"),
     path("projects/<int:pk>/", views.project_detail_view, name="project_detail"),
     path("projects/<int:pk>/edit/", views.project_form_view, name="project_edit"),
+    path("projects/<int:pk>/revision/", views.project_revision_view, name="project_revision"),
     path("projects/<int:pk>/phases/new/", views.phase_create_view, name="phase_create"),
     path("projects/<int:pk>/phases/<int:phase_pk>/progress/", views.phase_progress_view, name="phase_progress"),
     path("projects/<int:pk>/documents/new/", views.document_add_view, name="document_add"),

@@ -101,6 +101,15 @@ def project_detail_view(request, pk: int):
     return render(request, "projects/project_detail.html", _detail_context(request, project))
 
 
+@require_safe
+def project_revision_view(request, pk: int):
+    """What changed in the project's latest revision: each changed field at the last approval and now."""
+    project = selectors.project_get(request.user, pk)
+    return render(
+        request, "projects/project_revision.html", {"project": project, "diff": selectors.revision_diff(project)}
+    )
+
+
 def transition_url_name(action: str) -> str:
     """projects:project_start_review for "start-review"."""
     return f"project_{action.replace('-', '_')}"
@@ -152,11 +161,12 @@ def _refused(request, project, action: str, form, error: DomainError | None, *, 
 
 
 def review_queue_view(request):
-    """The ministry's queue of submissions: the longest waiting first."""
+    """The ministry's queue of submissions: the riskiest first (selectors.rank_by_risk), then the longest
+    waiting."""
     if not permissions.can_view_review_queue(request.user):
         raise PermissionDenied
     filterset = ProjectFilter(request.GET or None, queryset=selectors.review_queue(request.user))
-    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.rank_by_risk(filterset.qs), 25).get_page(request.GET.get("page"))
     template = htmx_template(request, "projects/review_queue.html", "projects/_review_table.html")
     return render(
         request,

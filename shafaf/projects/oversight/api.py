@@ -12,6 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from shafaf.core.exceptions import NotAllowed
+from shafaf.core.filters import IdFilter
 
 from . import permissions, selectors, services
 from .models import Alert, AlertStatus
@@ -72,8 +73,8 @@ class AcknowledgeSerializer(serializers.Serializer):
 class AlertFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices, label=_("status"))
     rule = django_filters.ChoiceFilter(choices=[(code, code) for code in RULES], label=_("rule"))
-    project = django_filters.NumberFilter(field_name="project_id", label=_("project"))
-    owner = django_filters.NumberFilter(field_name="owner_id", label=_("owner"))
+    project = IdFilter(field_name="project_id", label=_("project"))
+    owner = IdFilter(field_name="owner_id", label=_("owner"))
 
     class Meta:
         model = Alert

@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from shafaf.core.exceptions import NotAllowed
+from shafaf.core.filters import IdFilter
 
 from . import checks, permissions, selectors, services
 from .engine import EffectiveSetting
@@ -144,7 +145,7 @@ class RulebookRunSerializer(serializers.ModelSerializer):
 
 
 class RulebookRunFilter(django_filters.FilterSet):
-    project = django_filters.NumberFilter(field_name="project_id", label=_("project"))
+    project = IdFilter(field_name="project_id", label=_("project"))
     stage = django_filters.ChoiceFilter(choices=Stage.choices, label=_("stage"))
     passed = django_filters.BooleanFilter(label=_("passed"))
 

@@ -26,7 +26,6 @@ UNAVAILABLE = [
     "budget_present",
     "admin_share_within_licence",
     "no_undecided_overlap",
-    "reports_not_overdue",
 ]
 
 

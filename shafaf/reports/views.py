@@ -1,0 +1,134 @@
+"""The pages of a project's progress reports: the list, the form (new and edit), the report with its
+submit / accept / return forms."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shafaf.core.exceptions import DomainError
+from shafaf.core.views import apply_domain_error
+from shafaf.projects.selectors import project_get
+
+from . import permissions, selectors, services
+from .forms import ReportForm, ReviewForm
+
+ACTIONS = ("submit", "accept", "return")
+
+
+def report_list_view(request, pk: int):
+    project = project_get(request.user, pk)
+    context = {
+        "project": project,
+        "reports": selectors.report_list(request.user, project),
+        "schedule": selectors.schedule_of(project),
+        "due": selectors.reports_due(project),
+        "can_create": permissions.can_create_report(request.user, project),
+    }
+    return render(request, "reports/report_list.html", context)
+
+
+def report_form_view(request, pk: int, report_pk: int | None = None):
+    """A new draft report (for one of the schedule's open periods), or a draft or returned report edited."""
+    if report_pk is None:
+        project = project_get(request.user, pk)
+        report = None
+        if not permissions.can_create_report(request.user, project):
+            raise PermissionDenied
+        periods = selectors.open_periods(project)
+    else:
+        report = selectors.report_get(request.user, pk, report_pk)
+        project = report.project
+        if not permissions.can_edit_report(request.user, report):
+            raise PermissionDenied
+        periods = None
+    initial = {}
+    if report is not None:
+        initial = {
+            "narrative_ar": report.narrative_ar,
+            "narrative_en": report.narrative_en,
+            "evidence": list(report.evidence.all()),
+        }
+    form = ReportForm(request.POST or None, project=project, periods=periods, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                if report is None:
+                    report = services.report_create(actor=request.user, project=project, **data)
+                else:
+                    report = services.report_update(actor=request.user, report=report, **data)
+            except DomainError as error:
+                if error.status == 403:
+                    raise PermissionDenied(error.message) from error
+                apply_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("The report is saved."))
+                return redirect("reports:report_detail", project.pk, report.pk)
+    context = {"project": project, "report": report, "form": form}
+    return render(request, "reports/report_form.html", context, status=status)
+
+
+def _detail_context(request, report, review_form=None) -> dict:
+    user = request.user
+    phases = {str(phase.pk): phase for phase in report.project.phases.all()}
+    snapshot = [(phases.get(key), key, percent) for key, percent in (report.phase_progress or {}).items()]
+    return {
+        "project": report.project,
+        "report": report,
+        "evidence": report.evidence.all(),
+        "phase_snapshot": snapshot,
+        "can_edit": permissions.can_edit_report(user, report),
+        "can_review": permissions.can_review_report(user, report),
+        "review_form": review_form or ReviewForm(),
+    }
+
+
+def report_detail_view(request, pk: int, report_pk: int):
+    report = selectors.report_get(request.user, pk, report_pk)
+    return render(request, "reports/report_detail.html", _detail_context(request, report))
+
+
+def report_action_view(action: str):
+    @require_POST
+    def view(request, pk: int, report_pk: int):
+        report = selectors.report_get(request.user, pk, report_pk)
+        user = request.user
+        if action == "submit":
+            allowed = permissions.can_write_reports(user, report.project)
+        else:
+            allowed = permissions.can_review_reports(user)
+        if not allowed:
+            raise PermissionDenied
+        form = ReviewForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                if action == "submit":
+                    services.report_submit(actor=user, report=report)
+                elif action == "accept":
+                    services.report_accept(actor=user, report=report, comment=form.cleaned_data["comment"])
+                else:
+                    services.report_return(actor=user, report=report, comment=form.cleaned_data["comment"])
+            except DomainError as error:
+                if error.status == 403:
+                    raise PermissionDenied(error.message) from error
+                apply_domain_error(form, error)
+                status = error.status
+            else:
+                done = {
+                    "submit": _("The report is submitted to the ministry."),
+                    "accept": _("The report is accepted."),
+                    "return": _("The report is returned to the charity."),
+                }
+                messages.success(request, done[action])
+                return redirect("reports:report_detail", report.project_id, report.pk)
+        report.refresh_from_db()
+        return render(request, "reports/report_detail.html", _detail_context(request, report, form), status=status)
+
+    view.__name__ = f"report_{action}_view"
+    return view
