@@ -1,9 +1,10 @@
 """End-to-end: a project's life in Arabic, in a real browser, between a charity and the ministry.
 
-najat (admin of charity A) creates a project and submits it; the ministry's reviewer starts the review and
-requests changes; najat edits and resubmits; the reviewer approves it (the project is licensed); najat starts
-and completes it; the reviewer closes it. Each sees the other's decisions on the project's timeline. (Phases
-and progress reports come later and are not on this path.)
+najat (admin of charity A) creates a project, attaches its required documents and submits it; the ministry's
+reviewer starts the review and requests changes; najat edits and resubmits; the reviewer approves it (the
+project is licensed); najat starts it, plans a phase and reports it done, and submits a progress report that
+the reviewer accepts; najat completes the project; the reviewer closes it. Each sees the other's decisions on
+the project's timeline.
 """
 
 from __future__ import annotations
@@ -152,6 +153,42 @@ def test_a_project_from_draft_to_closure_in_arabic(open_page):
     expect(najat_page.locator('[data-testid="licence-number"]')).to_have_text(project.licence_number)
     take(najat_page, "start")
     expect_status(najat_page, ProjectStatus.IN_EXECUTION)
+
+    # 6b. She plans a phase and reports it done, then writes the first progress report; the ministry accepts it.
+    phases = najat_page.locator('[data-testid="project-phases"]')
+    phases.locator("summary").click()
+    najat_page.fill("#id_phase-name_ar", "حفر البئر وتركيب المضخة")
+    najat_page.fill("#id_phase-planned_start", project.planned_start.isoformat())
+    najat_page.fill("#id_phase-planned_end", project.planned_end.isoformat())
+    najat_page.fill("#id_phase-weight", "1")
+    with najat_page.expect_navigation():
+        phases.locator('[data-testid="phase-form"] button[type=submit]').click()
+    phase = project.phases.get()
+    najat_page.fill(f"#id_p{phase.pk}-percent_complete", "100")
+    najat_page.select_option(f"#id_p{phase.pk}-status", "done")
+    with najat_page.expect_navigation():
+        najat_page.locator('[data-testid="phase-progress-form"] button[type=submit]').click()
+    phase.refresh_from_db()
+    assert (phase.percent_complete, phase.status) == (100, "done")
+    expect(najat_page.locator('[data-testid="project-progress"]')).to_contain_text("100")
+
+    najat_page.goto(f"{project_url}reports/new/")
+    najat_page.fill("#id_narrative_ar", "اكتمل حفر البئر وتركيب المضخة، وبدأ ضخ المياه إلى القرية.")
+    with najat_page.expect_navigation():
+        najat_page.locator('[data-testid="report-form"] button[type=submit]').click()
+    with najat_page.expect_navigation():
+        najat_page.locator('[data-testid="report-submit"] button[type=submit]').click()
+    expect(najat_page.locator('[data-testid="report-status"]')).to_have_attribute("data-status", "submitted")
+    report_url = _path(najat_page)
+    reviewer_page.goto(report_url)
+    with reviewer_page.expect_navigation():
+        reviewer_page.locator('[data-testid="report-review"] button.btn-success').click()
+    expect(reviewer_page.locator('[data-testid="report-status"]')).to_have_attribute("data-status", "accepted")
+    report = project.progress_reports.get()
+    assert report.phase_progress == {str(phase.pk): 100}
+    assert report.reviewed_by == world.reviewer
+
+    najat_page.goto(project_url)
     take(najat_page, "complete")
     expect_status(najat_page, ProjectStatus.COMPLETED)
     assert actions_offered(najat_page) == []
