@@ -77,10 +77,13 @@ TIMELINE_AUDIT_ACTIONS = ("project.create", "project.update")
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "transition" or "record"
+    kind: str  # "transition", "record", "check" or "report"
     transition: ProjectTransition | None = None
     event: object | None = None  # shafaf.audit.models.AuditEvent
     fields: tuple[str, ...] = ()  # for a record: the labels of the fields it changed
+    run: object | None = None  # for a check: shafaf.projects.rulebook.models.RulebookRun
+    report: object | None = None  # for a report: shafaf.reports.models.ProgressReport
+    step: str = ""  # for a report: "submitted", "accepted" or "returned"
 
 
 def _field_labels(names) -> tuple[str, ...]:
@@ -97,9 +100,10 @@ def _field_labels(names) -> tuple[str, ...]:
 
 
 def project_timeline(user, project: Project) -> list[TimelineEntry]:
-    """Everything that happened to the project, oldest first: its transitions and its creation and edits (from
-    the audit chain). The caller has already checked that the user may see the project (project_get). Two
-    queries, whatever the length of the history."""
+    """Everything that happened to the project, oldest first: its transitions, its creation and edits (from
+    the audit chain), every run of the ministry's checks and every progress report submitted and decided. The
+    caller has already checked that the user may see the project (project_get). A fixed number of queries,
+    whatever the length of the history."""
     from shafaf.audit.selectors import events_about
 
     transitions = project.transitions.select_related("actor").order_by("at", "id")
@@ -108,8 +112,27 @@ def project_timeline(user, project: Project) -> list[TimelineEntry]:
     for event in events:
         changed = () if event.action == "project.create" else _field_labels(event.changes)
         entries.append(TimelineEntry(at=event.occurred_at, kind="record", event=event, fields=changed))
+    entries += [
+        TimelineEntry(at=run.at, kind="check", run=run)
+        for run in project.rulebook_runs.select_related("actor").order_by("at", "id")
+    ]
+    entries += _report_entries(project)
     # A revision's edit and the transition it causes share a moment: the edit comes first.
     entries.sort(key=lambda entry: (entry.at, entry.kind == "transition"))
+    return entries
+
+
+def _report_entries(project: Project) -> list[TimelineEntry]:
+    """Each progress report's submission and the ministry's decision on it, once reports are kept."""
+    from django.apps import apps
+
+    if not apps.is_installed("shafaf.reports"):
+        return []
+    entries = []
+    for report in project.progress_reports.exclude(submitted_at=None).select_related("submitted_by", "reviewed_by"):
+        entries.append(TimelineEntry(at=report.submitted_at, kind="report", report=report, step="submitted"))
+        if report.reviewed_at is not None:
+            entries.append(TimelineEntry(at=report.reviewed_at, kind="report", report=report, step=report.status))
     return entries
 
 

@@ -215,6 +215,10 @@ def test_a_project_from_draft_to_closure_in_arabic(open_page):
     expect(timeline).to_have_count(len(steps))
     assert timeline.evaluate_all("els => els.map(e => e.dataset.action)") == steps
     expect(reviewer_page.locator('[data-testid="timeline-record"]')).to_have_count(2)  # created, edited
+    reports = reviewer_page.locator('[data-testid="timeline-report"]')
+    assert reports.evaluate_all("els => els.map(e => e.dataset.step)") == ["submitted", "accepted"]
+    checks = reviewer_page.locator('[data-testid="timeline-check"]')
+    assert checks.count() == project.rulebook_runs.count() >= 3  # at both submissions and at approval
     project.refresh_from_db()
     assert project.status == ProjectStatus.CLOSED
     history = list(project.transitions.values_list("action", "actor__username"))
