@@ -63,20 +63,24 @@ def _locations_snapshot(project: Project) -> list[dict]:
     return [{name: getattr(loc, name) for name in LOCATION_FIELDS} for loc in project.locations.order_by("id")]
 
 
-def _next_licence_number(today) -> str:
-    """MOSA-2026-000123: the next licence number of the year, claimed under a row lock."""
-    sequence, _created = LicenceSequence.objects.select_for_update().get_or_create(year=today.year)
+def _claim_number(sequence_model, year: int) -> int:
+    """The next number of the year in a per-year sequence, claimed under a row lock so no two writers share one
+    (and, with the caller's transaction, none is lost when it rolls back)."""
+    sequence, _created = sequence_model.objects.select_for_update().get_or_create(year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
-    return f"MOSA-{today.year}-{sequence.last_number:06d}"
+    return sequence.last_number
+
+
+def _next_licence_number(today) -> str:
+    """MOSA-2026-000123: the next licence number of the year."""
+    return f"MOSA-{today.year}-{_claim_number(LicenceSequence, today.year):06d}"
 
 
 def _next_reference() -> str:
+    """PRJ-2026-000123: the next project reference of the year."""
     year = timezone.localdate().year
-    sequence, _created = ProjectSequence.objects.select_for_update().get_or_create(year=year)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    return f"PRJ-{year}-{sequence.last_number:06d}"
+    return f"PRJ-{year}-{_claim_number(ProjectSequence, year):06d}"
 
 
 def _quantize_point(location: ProjectLocation) -> None:
