@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "shafaf.audit",
     "shafaf.projects",
     "shafaf.reports",
+    "shafaf.partners",
+    "shafaf.finance",
     "shafaf.api",
 ]
 

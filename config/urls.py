@@ -9,8 +9,11 @@ urlpatterns = [
     path("", include("shafaf.projects.rulebook.urls")),  # before projects: /projects/<pk>/checks/ is not an action
     path("", include("shafaf.projects.oversight.urls")),  # /alerts/, /compliance/
     path("", include("shafaf.reports.urls")),  # /projects/<pk>/reports/...
+    path("", include("shafaf.partners.urls")),  # /partners/...
+    path("", include("shafaf.finance.urls")),  # /projects/<pk>/contracts/...
     path("", include("shafaf.projects.urls")),
     path("", include("shafaf.audit.urls")),
+    path("", include("shafaf.partners.urls_screening")),  # /sanctions/, /screening/
     path("api/", include("shafaf.api.urls")),
 ]
 

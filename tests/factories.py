@@ -103,6 +103,53 @@ def make_project(actor: User, charity: Organization, locations=None, **overrides
     )
 
 
+def accredit(partner: Organization, mofa_officer: User, mosa_officer: User, **overrides) -> list:
+    """Active accreditations of `partner` by both ministries, valid 2020-2035 for every country and model
+    (what the gate needs), written directly: tests of the accreditation services use the services."""
+    from shafaf.partners.models import Accreditation
+
+    values = {"valid_from": dt.date(2020, 1, 1), "valid_until": dt.date(2035, 12, 31), **overrides}
+    return [
+        Accreditation.objects.create(
+            partner=partner, authority=authority, number=f"{authority}-{partner.slug}", recorded_by=officer, **values
+        )
+        for authority, officer in ((Authority.MOFA, mofa_officer), (Authority.MOSA, mosa_officer))
+    ]
+
+
+def screening_hit(world, *, status: str = "open", officer=None):
+    """A hit of world.partner (or one of its officers) on a UN list version, written directly: what the
+    screening would store, for tests of what a hit blocks."""
+    from shafaf.partners.models import SanctionsEntry, SanctionsListVersion, Screening, ScreeningHit
+
+    version = SanctionsListVersion.objects.create(
+        source="un", published="2026-02-27", file_name="UN_consolidated.xml", sha256="a" * 64, is_current=True
+    )
+    entry = SanctionsEntry.objects.create(
+        version=version,
+        entry_id="QDe.999",
+        entity_type="entity",
+        primary_name="HOPE ORGANISATION FOR RELIEF",
+        names=[{"text": "HOPE ORGANISATION FOR RELIEF", "kind": "primary", "quality": ""}],
+    )
+    screening = Screening.objects.create(partner=world.partner, trigger="manual", names=["Hope Organisation"])
+    return ScreeningHit.objects.create(
+        partner=world.partner,
+        officer=officer,
+        version=version,
+        entry=entry,
+        screening=screening,
+        last_screening=screening,
+        query="Hope Organisation",
+        matched_name="HOPE ORGANISATION FOR RELIEF",
+        score=0.91,
+        explanation_en="token hope matched HOPE of QDe.999 exactly",
+        explanation_ar="الكلمة hope طابقت HOPE في QDe.999",
+        status=status,
+        decision_reason="A different organisation, registered in another country." if status == "cleared" else "",
+    )
+
+
 class World:
     """The personas: a ministry reviewer and admin, an admin of charity A (najat), an admin (rahma) and
     staff of charity B, a donor, a partner reporter, an accreditation officer and an auditor."""
@@ -142,12 +189,14 @@ class World:
         self.reviewer = member(Role.MINISTRY_REVIEWER, self.mosa, "reviewer")
         self.ministry_admin = member(Role.MINISTRY_ADMIN, self.mosa, "mosa_admin")
         self.accreditation_officer = member(Role.ACCREDITATION_OFFICER, self.mofa, "mofa_officer")
+        self.mosa_officer = member(Role.ACCREDITATION_OFFICER, self.mosa, "mosa_officer")
         self.najat = member(Role.CHARITY_ADMIN, self.charity_a, "najat")
         self.staff_a = member(Role.CHARITY_STAFF, self.charity_a, "staff_a")
         self.rahma = member(Role.CHARITY_ADMIN, self.charity_b, "rahma")
         self.staff_b = member(Role.CHARITY_STAFF, self.charity_b, "staff_b")
         self.donor = member(Role.DONOR, self.donor_org, "donor")
         self.partner_reporter = member(Role.PARTNER_REPORTER, self.partner, "partner")
+        accredit(self.partner, self.accreditation_officer, self.mosa_officer)
         self.auditor = member(Role.AUDITOR, self.audit_office, "auditor")
         self.project_a = make_project(self.najat, self.charity_a, implementing_partner=self.partner)
         self.project_b = make_project(

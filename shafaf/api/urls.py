@@ -5,6 +5,9 @@ from rest_framework.routers import DefaultRouter
 
 from shafaf.accounts.api import OrganizationViewSet
 from shafaf.audit.api import AuditEventViewSet
+from shafaf.finance.api import ContractViewSet, DisbursementViewSet
+from shafaf.partners.api import AccreditationViewSet, OfficerViewSet, PartnerViewSet
+from shafaf.partners.api_screening import SanctionsVersionViewSet, ScreeningHitViewSet, ScreenViewSet
 from shafaf.projects.api import PhaseViewSet, ProjectViewSet
 from shafaf.projects.oversight.api import AlertViewSet, ComplianceViewSet
 from shafaf.projects.rulebook.api import RulebookRunViewSet, RuleSettingViewSet
@@ -20,6 +23,14 @@ router.register("rulebook-runs", RulebookRunViewSet, basename="rulebook-run")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("compliance", ComplianceViewSet, basename="compliance")
 router.register("reports", ProgressReportViewSet, basename="report")
+router.register("partners", PartnerViewSet, basename="partner")
+router.register("officers", OfficerViewSet, basename="officer")
+router.register("accreditations", AccreditationViewSet, basename="accreditation")
+router.register("sanctions-versions", SanctionsVersionViewSet, basename="sanctions-version")
+router.register("screening-hits", ScreeningHitViewSet, basename="screening-hit")
+router.register("screen", ScreenViewSet, basename="screen")
+router.register("contracts", ContractViewSet, basename="contract")
+router.register("disbursements", DisbursementViewSet, basename="disbursement")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

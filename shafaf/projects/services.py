@@ -290,6 +290,29 @@ def _check_transition(*, actor, project: Project, action: str, reason: str) -> w
     return transition
 
 
+def _partner_gate(*, actor, project: Project, action: str) -> None:
+    """The accreditation gate and partner screening (shafaf.partners) for a project with a foreign implementing
+    partner, before it is submitted or approved. Submitting checks the accreditations first, then screens the
+    partner and its officers against the current sanctions lists (the screening is kept even when the
+    submission is then refused), then refuses on any open or confirmed hit; approving checks both again."""
+    if not project.implementing_partner_id or not apps.is_installed("shafaf.partners"):
+        return
+    from shafaf.partners import gate
+
+    partner = project.implementing_partner
+    today = timezone.localdate()
+    scope = {"on_date": today, "country": project.country, "project_model": project.project_model}
+    if action == ProjectAction.SUBMIT:
+        status = gate.partner_gate_status(partner, **scope)
+        if not status.accredited:
+            raise gate.refusal(status, partner=partner, action=action)
+        from shafaf.partners.choices import ScreeningTrigger
+        from shafaf.partners.screening import screen_partner
+
+        screen_partner(actor=actor, partner=partner, trigger=ScreeningTrigger.SUBMISSION, project=project)
+    gate.partner_gate(partner, **scope, action=action)
+
+
 def _label(action: str) -> str:
     transition = workflow.BY_ACTION.get(action)
     return str(transition.label) if transition else action
@@ -309,6 +332,8 @@ def project_transition(*, actor, project: Project, action: str, reason: str = ""
     """
     reason = (reason or "").strip()
     transition = _check_transition(actor=actor, project=project, action=action, reason=reason)
+    if action in (ProjectAction.SUBMIT, ProjectAction.APPROVE):
+        _partner_gate(actor=actor, project=project, action=action)
     if action == ProjectAction.APPROVE:
         with transaction.atomic():
             results = _run_rulebook(actor, project, RULEBOOK_APPROVAL)

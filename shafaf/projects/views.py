@@ -90,7 +90,9 @@ def _detail_context(
         "action_forms": _action_forms(user, project, failed, form),
         "timeline": selectors.project_timeline(user, project),
         "error": error,
-        "blocking_checks": (error.fields.get("rulebook", []) if error is not None else []),
+        "blocking_checks": (
+            [*error.fields.get("rulebook", []), *error.fields.get("partner", [])] if error is not None else []
+        ),
         "rulebook_run": rulebook_selectors.latest_run(project),
         "can_run_checks": rulebook_permissions.can_run_checks(user, project),
     }

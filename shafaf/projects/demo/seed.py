@@ -74,6 +74,7 @@ class SeedResult:
     partner_projects: int = 0
     seconds: float = 0.0
     states: dict = field(default_factory=dict)  # status -> number of projects
+    partners: dict = field(default_factory=dict)  # shafaf.partners.demo.seed_partners's summary
 
 
 class DemoSeeder:
@@ -97,6 +98,8 @@ class DemoSeeder:
         self.result = SeedResult()
         self.created: list[tuple] = []  # (project, its charity's admin, built-in?)
         self.reviewer: User | None = None
+        self.users: dict[str, User] = {}
+        self.partner_user_org: int | None = None
 
     # --- the steps ---------------------------------------------------------------------------------
 
@@ -109,6 +112,7 @@ class DemoSeeder:
             self._create_users()
             partner_load = self._create_projects(drafts)
             self._create_partner_user(partner_load)
+            self._seed_partner_records(partner_load)
             self._advance_lifecycle()
         self.result.seconds = time.monotonic() - started
         return self.result
@@ -196,6 +200,7 @@ class DemoSeeder:
             if spec.organization == "partner":
                 continue
             user = self._create_user(spec, self.orgs[spec.organization])
+            self.users[spec.username] = user
             if spec.role == Role.CHARITY_ADMIN:
                 self.admins[spec.organization] = user
             if spec.role == Role.MINISTRY_REVIEWER:
@@ -255,6 +260,28 @@ class DemoSeeder:
         busiest = max(self.partners, key=lambda p: load[p.pk])  # the first of the busiest
         self.result.partner_projects = load[busiest.pk]
         self._create_user(spec, busiest)
+        self.partner_user_org = busiest.pk
+
+    def _seed_partner_records(self, load: Counter) -> None:
+        """The partners' registry records, officers and accreditations, the UN list and the screening
+        (shafaf.partners.demo), before the lifecycle runs: the gate then refuses what it must."""
+        if not self.partners or "mofa_officer" not in self.users or "mosa_officer" not in self.users:
+            return
+        from shafaf.partners.demo import seed_partners
+
+        self.result.partners = seed_partners(
+            partners=self.partners,
+            load=dict(load),
+            countries=self.partner_countries,
+            mofa_officer=self.users["mofa_officer"],
+            mosa_officer=self.users["mosa_officer"],
+            reviewer=self.users.get("reviewer") or self.users["mosa_officer"],
+            data_dir=self.data_dir,
+            rng=self.rng,
+            say=self.say,
+            # The built-in projects walk every state of the lifecycle: their partners stay in good standing.
+            keep={self.partner_user_org} | {p.implementing_partner_id for p, _a, built_in in self.created if built_in},
+        )
 
     def _advance_lifecycle(self) -> None:
         """Moves projects along their lifecycle through the same service the pages use, so the demo shows
@@ -334,6 +361,17 @@ def _summary_lines(result: SeedResult) -> list[str]:
         + (f", {result.skipped} skipped" if result.skipped else "")
         + f", {ProjectLocation.objects.count()} locations",
         "  states: " + ", ".join(f"{count} {status}" for status, count in sorted(result.states.items())),
+        *(
+            [
+                f"  partners: {result.partners.get('accredited', 0)} accredited by both ministries"
+                + (f"; MoFA only: {result.partners['mofa_only']}" if result.partners.get("mofa_only") else "")
+                + (f"; suspended by MOSA: {result.partners['suspended']}" if result.partners.get("suspended") else "")
+                + (f"; open screening hit: {result.partners['hit']}" if result.partners.get("hit") else "")
+                + (f"; {result.partners['list']}" if result.partners.get("list") else "")
+            ]
+            if result.partners
+            else []
+        ),
         f"  users: {User.objects.filter(is_demo=True).count()} demo logins; "
         f"audit chain: {chain.count} events, " + ("verified" if chain.ok else f"BROKEN ({chain.problem})"),
         f'Demo logins (password "{world.DEMO_PASSWORD}"):',

@@ -131,6 +131,7 @@ USERS = (
     UserSpec("mosa_admin", "خالد", "المطيري", "mosa", Role.MINISTRY_ADMIN),
     UserSpec("reviewer", "فاطمة", "العنزي", "mosa", Role.MINISTRY_REVIEWER),
     UserSpec("mofa_officer", "عبدالله", "الرشيدي", "mofa", Role.ACCREDITATION_OFFICER),
+    UserSpec("mosa_officer", "هيا", "الصباح", "mosa", Role.ACCREDITATION_OFFICER),
     UserSpec("najat", "نجاة", "الكندري", "najat", Role.CHARITY_ADMIN),
     UserSpec("rahma", "رحمة", "الشمري", "rahma", Role.CHARITY_ADMIN),
     UserSpec("direct_aid", "بدر", "العجمي", "direct_aid", Role.CHARITY_ADMIN),

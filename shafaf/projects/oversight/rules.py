@@ -51,6 +51,7 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, int]] = {
     "phase_past_end": {"grace_days": PHASE_PAST_END_GRACE_DAYS},
     "no_progress": {"days": NO_PROGRESS_DAYS},
     "spending_after_end": {},
+    "partner_not_accredited": {},
 }
 
 Finding = tuple[str, str, dict] | None
@@ -276,6 +277,32 @@ def spending_after_end(project, *, today: dt.date, limits: dict, interface=None)
         "يُرجى من الوزارة مراجعتها.",
         f"{count} expenditure(s) were recorded after the project's end date ({project.planned_end.isoformat()}). "
         "The ministry should review them.",
+        facts,
+    )
+
+
+@rule(
+    "partner_not_accredited",
+    title=_("Implementing partner no longer accredited, suspended or on a sanctions list"),
+    severity=AlertSeverity.CRITICAL,
+    owner=OWNER_MINISTRY,
+    interface="shafaf.partners.gate.partner_accreditation_status",
+    app="shafaf.partners",
+)
+def partner_not_accredited(project, *, today: dt.date, limits: dict, interface=None) -> Finding:
+    """A licensed project whose foreign partner the platform may no longer deal with: its accreditation lapsed,
+    was suspended or revoked, or a sanctions screening hit stands. Disbursements are refused meanwhile."""
+    if not project.implementing_partner_id:
+        return None
+    status = interface(project.implementing_partner, today, project.country, project.project_model)
+    if _get(status, "accredited", False):
+        return None
+    facts = {"partner": project.implementing_partner_id, **(_get(status, "facts") or {})}
+    return (
+        "لا يجوز التعامل مع الشريك المنفذ لهذا المشروع حاليًا، وتُرفض التحويلات إليه. "
+        + (_get(status, "reason_ar", "") or ""),
+        "The platform may not deal with this project's implementing partner now; transfers to it are refused. "
+        + (_get(status, "reason_en", "") or ""),
         facts,
     )
 

@@ -219,15 +219,14 @@ def test_beneficiaries_by_group(world):
 # --- external_partner_known -----------------------------------------------------------------------------
 
 
-def test_partner_check_without_the_partners_app_warns_and_never_passes(world):
+def test_partner_check_asks_the_partners_app(world):
     result = result_of(world.project_a, "external_partner_known")
-    assert not result.passed and not result.blocking
-    assert result.severity == "warning"
-    assert result.facts["source"] == "unavailable"
-    assert result.facts["interface"] == "shafaf.partners.selectors.partner_accreditation_status"
-    assert result.facts["partner"] == world.partner.pk and result.facts["partner_active"] is True
-    assert result.message_en.startswith("Accreditation records are not kept on the platform yet")
-    assert result.message_ar.startswith("سجلات الاعتماد غير محفوظة على المنصة بعد")
+    assert result.passed and result.severity == "blocking"  # World accredits its partner by both ministries
+    assert result.facts["source"] == "partners" and result.facts["accredited"] is True
+    world.partner.accreditations.filter(authority="MOSA").delete()
+    result = result_of(world.project_a, "external_partner_known")
+    assert result.blocking and "Ministry of Social Affairs" in result.message_en
+    assert "وزارة الشؤون الاجتماعية" in result.message_ar
 
 
 def test_partner_check_fails_for_a_missing_or_inactive_partner(world):
@@ -353,7 +352,8 @@ def test_documents_with_the_documents_interface(world, monkeypatch):
 
 
 def test_load_interface_is_none_for_an_app_not_installed():
-    assert checks.load_interface("shafaf.partners.selectors.partner_accreditation_status", "shafaf.partners") is None
+    assert checks.load_interface("shafaf.partners.selectors.partner_accreditation_status", "shafaf.partners")
+    assert checks.load_interface("shafaf.partners.selectors.partner_accreditation_status", "shafaf.absent") is None
     assert checks.load_interface("shafaf.finance.selectors.administrative_share") is None
     # Project documents are kept since 0005_phases: the documents_present check runs for real.
     assert checks.load_interface("shafaf.projects.selectors.missing_project_documents") is not None

@@ -198,7 +198,7 @@ def test_the_api_lists_every_check(world):
     body = response.json()
     assert [item["code"] for item in body] == list(checks.REGISTRY)
     partners = next(item for item in body if item["code"] == "external_partner_known")
-    assert partners["available"] is False and partners["interface"].endswith("partner_accreditation_status")
+    assert partners["available"] is True and partners["interface"].endswith("partner_accreditation_status")
     dates = api(world.auditor).get("/api/v1/rule-settings/dates_coherent/").json()
     assert dates["thresholds"] == {"start_grace_days": 0, "max_duration_months": 60}
     assert dates["stages"] == ["submission", "approval", "nightly"]

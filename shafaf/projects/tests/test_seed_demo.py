@@ -27,6 +27,7 @@ DEMO_LOGINS = {
     "reviewer": (Role.MINISTRY_REVIEWER, "mosa"),
     "mosa_admin": (Role.MINISTRY_ADMIN, "mosa"),
     "mofa_officer": (Role.ACCREDITATION_OFFICER, "mofa"),
+    "mosa_officer": (Role.ACCREDITATION_OFFICER, "mosa"),
     "najat": (Role.CHARITY_ADMIN, None),
     "rahma": (Role.CHARITY_ADMIN, None),
     "donor": (Role.DONOR, None),

@@ -1,0 +1,153 @@
+"""Every read of contracts and disbursements, already filtered to what the user may see.
+
+Interfaces other apps call: `disbursements_after(project, date)`. The budget interfaces named by the rulebook
+and the oversight rules (project_budget_summary, administrative_share, expenditures_after) belong to the
+budgets issue and are deliberately not defined here, so that their checks say "not available yet"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from shafaf.accounts.choices import CHARITY_ROLES, Role
+from shafaf.accounts.permissions import has_oversight, organization_ids_with_role
+from shafaf.core.money import Money, format_amount
+from shafaf.projects.choices import ProjectStatus
+
+from .models import Contract, Disbursement
+
+
+def _visibility(user) -> Q | None:
+    """The condition on contracts or disbursements (both carry their project and partner) that the user may
+    see; None means everything."""
+    if has_oversight(user):
+        return None
+    condition = Q(project__charity_id__in=organization_ids_with_role(user, *CHARITY_ROLES))
+    partner_ids = organization_ids_with_role(user, Role.PARTNER_REPORTER)
+    if partner_ids:
+        condition |= Q(partner_id__in=partner_ids) & ~Q(project__status=ProjectStatus.DRAFT)
+    return condition
+
+
+def contracts_visible_to(user, queryset=None):
+    """The ministry and auditors see every contract; a charity's members see its own; a partner's reporter sees
+    the contracts signed with its partner; nobody else sees any (donors neither, for now)."""
+    queryset = Contract.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    condition = _visibility(user)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def disbursements_visible_to(user, queryset=None):
+    """The disbursements under the contracts the user may see."""
+    queryset = Disbursement.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    condition = _visibility(user)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def with_disbursed(queryset):
+    """Contracts annotated with `disbursed_minor`: the sum of their disbursements (0 when none)."""
+    return queryset.annotate(disbursed_minor=Coalesce(Sum("disbursements__amount_minor"), 0))
+
+
+def contract_list(user, project=None):
+    queryset = contracts_visible_to(user).select_related("project__charity", "partner", "registered_by")
+    if project is not None:
+        queryset = queryset.filter(project=project)
+    return with_disbursed(queryset).order_by("-signed_on", "-id")
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def contract_get(user, pk, project=None) -> Contract:
+    """The contract (of `project` when given), or Http404 when it does not exist or the user may not see it."""
+    queryset = contract_list(user, project)
+    return get_object_or_404(queryset, pk=_int_or_404(pk))
+
+
+def contract_disbursements(contract: Contract):
+    """The disbursements under a contract, newest first (the caller has checked the contract is visible)."""
+    return contract.disbursements.select_related("recorded_by").order_by("-paid_on", "-id")
+
+
+def disbursed_total(contract: Contract) -> Money:
+    """Everything disbursed under the contract so far, in its currency."""
+    minor = getattr(contract, "disbursed_minor", None)
+    if minor is None:
+        minor = contract.disbursements.aggregate(total=Coalesce(Sum("amount_minor"), 0))["total"]
+    return Money(int(minor), contract.currency)
+
+
+@dataclass(frozen=True)
+class ContractTotals:
+    amount: Money
+    disbursed: Money
+    remaining: Money
+
+
+def contract_totals(contract: Contract) -> ContractTotals:
+    disbursed = disbursed_total(contract)
+    return ContractTotals(amount=contract.amount, disbursed=disbursed, remaining=contract.amount - disbursed)
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    currency: str
+    contracts: int
+    contracted: Money
+    disbursed: Money
+
+    @property
+    def remaining(self) -> Money:
+        return self.contracted - self.disbursed
+
+
+def project_totals(project) -> list[CurrencyTotals]:
+    """The project's contracts and disbursements summed per currency (one line per currency, KWD usually
+    alone), in two queries."""
+    contracted = {
+        row["currency"]: (row["count"], row["total"])
+        for row in Contract.objects.filter(project=project)
+        .values("currency")
+        .annotate(total=Sum("amount_minor"), count=Count("id"))
+        .order_by()
+    }
+    disbursed = {
+        row["currency"]: row["total"]
+        for row in Disbursement.objects.filter(project=project)
+        .values("currency")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    }
+    return [
+        CurrencyTotals(
+            currency=currency,
+            contracts=int(count),
+            contracted=Money(int(total), currency),
+            disbursed=Money(int(disbursed.get(currency) or 0), currency),
+        )
+        for currency, (count, total) in sorted(contracted.items())
+    ]
+
+
+def disbursements_after(project, date: dt.date):
+    """The project's disbursements paid after `date` (for instance its planned end), oldest first."""
+    return project.disbursements.filter(paid_on__gt=date).order_by("paid_on", "id")
+
+
+def money_text(money: Money) -> str:
+    """An amount for a page: Western digits with grouping and the currency's code ("1,250.500 KWD")."""
+    return f"{format_amount(money)} {money.currency}"
