@@ -15,6 +15,8 @@ The name matcher (shafaf.matching) is reached only through `build_index` and `sc
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -618,6 +620,41 @@ def screen_partner(*, actor, partner: Organization, trigger: str, project=None) 
 
 Progress = Callable[[int, int], None] | None
 CHUNK = 500
+# A full re-screen spreads the matching over this many processes (forked after the index is built, so they share
+# it); the database work stays in the calling process. 1 screens in the calling process only.
+PROCESSES = max(1, int(os.environ.get("SHAFAF_SCREENING_PROCESSES", os.cpu_count() or 1)))
+PARALLEL_FROM = 400  # partners: below this a pool costs more than it saves
+
+_POOL_INDEX: dict = {}
+
+
+def _pool_screen(key):
+    """In a pool process: screens one (name, entity type, country, date of birth) with the index inherited from
+    the parent, and answers the result or the input error (both plain, picklable data)."""
+    name, entity_type, country, date_of_birth = key
+    try:
+        return key, screen_name(
+            _POOL_INDEX["index"], name, entity_type=entity_type, country=country, date_of_birth=date_of_birth
+        )
+    except ScreeningInputError as error:
+        return key, error
+
+
+def _subject_keys(partners) -> list[tuple]:
+    keys = {}
+    for partner in partners:
+        for subject in _subjects_of(partner):
+            for name in subject.names:
+                keys[(name, subject.entity_type, subject.country, subject.date_of_birth)] = None
+    return list(keys)
+
+
+def _parallel_pool(index: ListIndex, partner_count: int):
+    """A pool of forked processes sharing `index`, when the re-screen is large enough and several cores exist."""
+    if PROCESSES < 2 or partner_count < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    _POOL_INDEX["index"] = index
+    return multiprocessing.get_context("fork").Pool(PROCESSES)
 
 
 def screen_all_partners(*, actor=None, trigger: str = ScreeningTrigger.LIST_UPDATE, progress: Progress = None) -> dict:
@@ -632,34 +669,52 @@ def screen_all_partners(*, actor=None, trigger: str = ScreeningTrigger.LIST_UPDA
     summary = {"partners": 0, "screenings": 0, "new_hits": 0, "hits_seen_again": 0, "projects_alerted": []}
     with_new_hits: set[int] = set()
     memo: dict = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(_with_names(Organization.objects.filter(pk__in=ids[start : start + CHUNK]).order_by("pk")))
-        found = _prepare(chunk, index=index, actor=actor, trigger=trigger, project=None, memo=memo)
-        with transaction.atomic():
-            screenings, new, again = _store(found, index=index)
-            audit.record(
-                actor=actor,
-                action="screening.rescreen",
-                subject=screenings[0],
-                changes={
-                    "trigger": trigger,
-                    "versions": list(index.version_ids),
-                    "partners": [partner.pk for partner in chunk],
-                    "screenings": len(screenings),
-                    "new_hits": [hit.pk for hit in new],
-                    "hits_seen_again": again,
-                },
+    pool = _parallel_pool(index, total)
+    try:
+        for start in range(0, len(ids), CHUNK):
+            chunk = list(_with_names(Organization.objects.filter(pk__in=ids[start : start + CHUNK]).order_by("pk")))
+            if pool is not None:
+                keys = [key for key in _subject_keys(chunk) if key not in memo]
+                memo.update(pool.imap_unordered(_pool_screen, keys, chunksize=64))
+            with_new_hits |= _rescreen_chunk(
+                chunk, index=index, actor=actor, trigger=trigger, memo=memo, summary=summary
             )
-        with_new_hits |= {hit.partner_id for hit in new}
-        summary["partners"] += len(chunk)
-        summary["screenings"] += len(screenings)
-        summary["new_hits"] += len(new)
-        summary["hits_seen_again"] += again
-        if progress is not None:
-            progress(summary["partners"], total)
+            if progress is not None:
+                progress(summary["partners"], total)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+            _POOL_INDEX.clear()
     summary["projects_alerted"] = _raise_alerts(with_new_hits)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _rescreen_chunk(chunk, *, index, actor, trigger, memo, summary) -> set[int]:
+    """Screens one chunk of partners (reusing the results already in `memo`), stores it in one transaction,
+    adds to `summary` and answers the ids of the partners with a new hit."""
+    found = _prepare(chunk, index=index, actor=actor, trigger=trigger, project=None, memo=memo)
+    with transaction.atomic():
+        screenings, new, again = _store(found, index=index)
+        audit.record(
+            actor=actor,
+            action="screening.rescreen",
+            subject=screenings[0],
+            changes={
+                "trigger": trigger,
+                "versions": list(index.version_ids),
+                "partners": [partner.pk for partner in chunk],
+                "screenings": len(screenings),
+                "new_hits": [hit.pk for hit in new],
+                "hits_seen_again": again,
+            },
+        )
+    summary["partners"] += len(chunk)
+    summary["screenings"] += len(screenings)
+    summary["new_hits"] += len(new)
+    summary["hits_seen_again"] += again
+    return {hit.partner_id for hit in new}
 
 
 # --- the reviewers' decisions ---------------------------------------------------------------------------------

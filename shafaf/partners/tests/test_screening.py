@@ -175,6 +175,36 @@ def test_rescreening_everyone_is_bulk_and_alerts_the_projects_of_new_hits(world,
     assert Screening.objects.filter(trigger=ScreeningTrigger.LIST_UPDATE).count() == 82
 
 
+def test_a_large_rescreen_spreads_the_matching_over_processes_with_the_same_result(world, monkeypatch):
+    partners = [
+        OrganizationFactory(kind=OrganizationKind.PARTNER, name_en=f"Partner number {n}", name_ar=f"شريك رقم {n}")
+        for n in range(12)
+    ]
+    for partner in partners[:4]:
+        _officer(partner, name_en=f"Officer number {partner.pk}", name_ar="")
+    load_un()
+    sequential = screening.screen_all_partners(trigger=ScreeningTrigger.LIST_UPDATE)
+    names = {s.pk: s.names for s in Screening.objects.all()}
+    monkeypatch.setattr(screening, "PROCESSES", 2)
+    monkeypatch.setattr(screening, "PARALLEL_FROM", 2)
+    pools = []
+    real_pool = screening._parallel_pool
+
+    def spy(index, count):
+        pool = real_pool(index, count)
+        pools.append(pool)
+        return pool
+
+    monkeypatch.setattr(screening, "_parallel_pool", spy)
+    parallel = screening.screen_all_partners(trigger=ScreeningTrigger.LIST_UPDATE)
+    assert pools and pools[0] is not None  # the forked pool did the matching
+    assert parallel["partners"] == sequential["partners"] == 13 and parallel["screenings"] == sequential["screenings"]
+    assert parallel["new_hits"] == 0 and parallel["hits_seen_again"] == sequential["new_hits"] == 1
+    second = list(Screening.objects.exclude(pk__in=names).order_by("pk"))
+    first = [names[pk] for pk in sorted(names)]
+    assert [s.names for s in second] == first  # the same names screened, with the same answers
+
+
 @pytest.mark.parametrize(
     ("name", "code"),
     [
