@@ -12,3 +12,11 @@ def partners_nav_visible(context) -> bool:
     request = context.get("request")
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated and can_view_partner_list(user))
+
+
+@register.filter
+def country_name(code: str) -> str:
+    """The country's name in the page's language for an ISO 3166-1 code ("SD" -> "السودان"), or "—"."""
+    from shafaf.projects.codelists import country_label
+
+    return country_label(code) if code else "—"

@@ -205,3 +205,13 @@ def test_an_alert_is_raised_on_a_licensed_project_whose_partner_lapsed(world):
     alerts_raise(project_ids=[world.project_a.pk])
     alert = Alert.objects.get(project=world.project_a, rule="partner_not_accredited")
     assert alert.severity == "critical" and "Ministry of Foreign Affairs" in alert.message_en
+
+
+def test_pages_name_an_officers_nationality_in_the_page_language(world, login):
+    from shafaf.partners.models import Officer
+
+    officer = Officer.objects.create(partner=world.partner, role="head", name_en="Sami Haddad", nationality="SD")
+    hit = screening_hit(world, officer=officer)
+    client = login(world.reviewer)
+    assert "السودان" in client.get(f"/partners/{world.partner.pk}/").content.decode()
+    assert "السودان" in client.get(f"/screening/hits/{hit.pk}/").content.decode()
