@@ -4,7 +4,7 @@ Each generic word maps to a concept; words of the same concept match each other 
 (جمعية = society = association = jamiat) but carry little weight: a name never matches on generic words alone,
 unless both names are made of nothing else and their concepts agree word for word.
 
-Arabic entries are written in normalised form (ة -> ه, أ/إ/آ -> ا, ى -> ي, ؤ -> و), without the article ال.
+Arabic entries are written in normalised form (ة -> ه, أ/إ/آ -> ا, ى -> ي, ؤ -> و, ئ -> ي), without the article ال.
 Stop words (the, of, and, de, و, في ...) are dropped entirely.
 """
 
@@ -136,9 +136,13 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         "munazzamat",
         "munazamat",
         "munazzama",
+        "tanzim",
+        "tanzeem",
+        "tanthim",
         "منظمه",
+        "تنظيم",
     ),
-    "commission": ("commission", "authority", "agency", "board", "hayat", "hayah", "hayaat", "هيئه", "وكاله"),
+    "commission": ("commission", "authority", "agency", "board", "hayat", "hayah", "hayaat", "هييه", "وكاله"),
     "center": ("center", "centre", "centro", "centers", "centres", "markaz", "مركز"),
     "company": (
         "company",
@@ -184,7 +188,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "union": ("union", "federation", "ittihad", "اتحاد"),
     "network": ("network", "reseau", "شبكه"),
     "national": ("national", "nationale", "nacional", "nazionale", "watani", "وطني", "وطنيه"),
-    "services": ("service", "services", "servicios", "خدمات", "خدمه"),
+    "services": ("service", "services", "servicios", "khidamat", "khadamat", "khidmat", "خدمات", "خدمه"),
     "community": ("community", "communities", "communaute", "comunidad", "مجتمع", "مجتمعي"),
     "group": (
         "group",
@@ -212,10 +216,17 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         "katibah",
         "kataib",
         "liwa",
+        "liwaa",
+        "saraya",
+        "sarayat",
         "كتيبه",
-        "كتائب",
+        "كتايب",
         "لواء",
+        "لوا",
+        "سرايا",
+        "سريه",
     ),
+    "supporters": ("supporters", "partisans", "ansar", "ansaar", "ansor", "انصار"),
     "army": ("army", "armee", "ejercito", "jaish", "jaysh", "جيش"),
     "fighters": (
         "fighting",
@@ -234,6 +245,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "trading": ("trading", "trade", "commerce", "commercial", "comercial", "tijara", "تجاره", "تجاريه"),
     "industry": ("industry", "industries", "industrial", "industria", "صناعه", "صناعات"),
     "office": ("office", "bureau", "oficina", "maktab", "مكتب"),
+    "exchange": ("exchange", "exchanges", "sarafi", "sarrafi", "صرافه", "صرافي"),
+    "peninsula": ("peninsula", "jazira", "jazirat", "جزيره"),
     "people": ("people", "peoples", "popular", "populaire", "شعب", "شعبي", "شعبيه"),
     "support": ("support", "solidarity", "solidarite", "solidaridad", "دعم", "تضامن"),
     "children": ("children", "child", "childrens", "youth", "enfants", "ninos", "اطفال", "طفل", "شباب"),
@@ -285,7 +298,7 @@ _PLACES: dict[str, tuple[str, ...]] = {
     "africa": ("africa", "african", "افريقيا"),
     "asia": ("asia", "asian", "اسيا"),
     "europe": ("europe", "european", "اوروبا"),
-    "arab": ("arab", "arabic", "عربي", "عربيه"),
+    "arab": ("arab", "arabic", "arabian", "عربي", "عربيه", "عرب"),
     "middle east": ("middle", "east", "eastern", "شرق", "اوسط"),
     "gulf": ("gulf", "خليج"),
     "belfast": ("belfast", "derry", "londonderry", "ulster"),
@@ -328,7 +341,15 @@ STOPWORDS = frozenset(
         "het",
         "di",
         "wa",
+        "fi",  # Arabic في, transliterated
+        "wal",  # Arabic وال (and the), transliterated
+        "au",
+        "aux",
+        "pour",
+        "en",
         "و",
+        "د",  # Pashto: of
+        "او",  # Pashto: and; Arabic: or
         "في",
         "من",
         "الى",
@@ -368,7 +389,7 @@ def _shapes() -> tuple[dict[str, str], dict[str, str]]:
     shapes: dict[str, str] = {}
     near: dict[str, str] = {}
     for word, concept in GENERIC.items():
-        if len(word) >= 5 and word.isascii() and word.isalpha() and not concept.startswith("place:"):
+        if len(word) >= 5 and word.isascii() and word.isalpha():
             # keyed by the first letter as written: "Eslami" (a family name) is not "Islami"
             shape = word[0] + _voweled(word)
             shapes.setdefault(shape, concept)
@@ -382,8 +403,9 @@ def _shapes() -> tuple[dict[str, str], dict[str, str]]:
 def fuzzy_concept_of(norm: str) -> str:
     """The concept of a misspelt Latin generic word ("traddeeng", "compani", "grup", "cmopany"): the same first
     letter and the same letter classes with vowels as a generic word ("Trading" and "traddeeng" both read
-    t-r-a-d-i-n-j), or, for longer words, one letter added, dropped, changed or swapped. Place names are never
-    guessed: their adjectives are family names too (al-Libi, Turki)."""
+    t-r-a-d-i-n-j), or, for longer words, one letter added, dropped, changed or swapped. Place names are guessed
+    too ("Leebyan", "Pakisten"): generic words are read only in organisations' names (a person's "Libi" or "Turki"
+    is a family name, see ``names.analyze``)."""
     if len(norm) < MIN_FUZZY_GENERIC or not norm.isascii() or not norm.isalpha():
         return ""
     shapes, near = _shapes()
@@ -443,4 +465,7 @@ CONCEPT_LABELS_AR = {
     "church": "كنيسة",
     "care": "رعاية",
     "mosque": "مسجد",
+    "supporters": "أنصار",
+    "exchange": "صرافة",
+    "peninsula": "جزيرة",
 }

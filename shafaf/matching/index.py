@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import OSA, Indel, JaroWinkler
 
 from .generic import CONCEPT_LABELS_AR, PLACE_LABELS_AR
-from .names import LATIN_ABD, Term, analyze, check_query, pair_keys
+from .names import LATIN_ABD, Term, analyze, analyze_tokens, check_tokens, pair_keys
 from .translit import arabic_latin_vowels_conflict, arabic_shape, latin_shape, latin_vowels_conflict
 
 ALERT_THRESHOLD = 0.82
@@ -55,6 +55,11 @@ MIN_WEIGHT = 0.5
 COMMON_DF = 15  # a name whose matched terms are, together, as frequent as a term found in 15 listed names is common
 MAX_MATCHES = 10
 MAX_CANDIDATES = 120
+VOWEL_RELAXED = 0.9  # an Arabic and a Latin term whose vowels disagree, in a name whose other parts agree
+VOWEL_SUPPORT = 2  # other name parts that must agree in full for such a term to count (see ``_align``)
+VOWEL_SUPPORT_DF = 100  # ... and that are no common names: found in fewer listed names than this (Ali, Ahmed are not)
+CANDIDATE_YEAR_BONUS = 0.1  # ranking of candidates only: an agreeing year of birth (see ``_attribute_bonus``)
+CANDIDATE_COUNTRY_BONUS = 0.05
 
 _KIND_EN = {
     "primary": "name",
@@ -112,12 +117,18 @@ class _Name:
     kind: str
     quality: str
     terms: tuple[Term, ...]
+    term_ids: tuple[int, ...] = ()
+    number: int = -1
     weights: tuple[float, ...] = ()
     information: tuple[float, ...] = ()
     pairs: tuple[tuple[str, ...], ...] = ()
     total: float = 0.0
     generic_weight: float = 0.0
     all_generic: bool = False
+
+
+def _is_person(entity_type) -> bool:
+    return entity_type == "individual"
 
 
 def normalize_country(value: str) -> str:
@@ -156,11 +167,14 @@ _PARENTHESIS = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<inside>[^()]+)\)\s*$")
 
 def _name_forms(text: str) -> list[str]:
     """A listed name, and, when it ends with a parenthesis ("HAQQANI NETWORK (HQN)", "... OFFICE (BRANCH LOCATED
-    IN ...)"), the name without it."""
+    IN ...)"), the name without it; a name of two names joined by " / ", each of them."""
     forms = [text]
     match = _PARENTHESIS.match(text.strip())
     if match:
         forms.append(match.group("name"))
+    if " / " in text:
+        # two names given as one ("AL-ITIHAAD AL-ISLAMIYA / AIAI"): each is also a name of its own
+        forms.extend(part.strip() for part in text.split(" / ") if part.strip())
     return forms
 
 
@@ -221,15 +235,11 @@ def _spelling_key(term: Term) -> str:
     return "=" + term.exact
 
 
+_QUERY_ID_BASE = 1 << 22  # numbers of screened terms (listed terms are numbered from 0)
+_ID_BITS = 32  # a pair of term numbers as one int key (see ``NameIndex._options``)
+_CACHE_LIMIT = 200_000  # entries of a cache before it is emptied
+
 PAIR_SLOT = 1000  # slots of adjacent pairs in the postings, after those of single terms
-
-
-def _once_per_name(items: list[tuple[int, float, int]]) -> list[tuple[int, float, int]]:
-    best: dict[int, tuple[int, float, int]] = {}
-    for item in items:
-        if item[0] not in best or best[item[0]][1] < item[1]:
-            best[item[0]] = item
-    return list(best.values())
 
 
 def _pair_table(terms: tuple[Term, ...]) -> tuple[tuple[str, ...], ...]:
@@ -248,6 +258,40 @@ class NameIndex:
         self._near: dict[str, set[str]] = {}
         self._df: dict[str, int] = {}
         self._common = 1.0
+        self._support_level = 0.0
+        self._reset_caches()
+
+    def _reset_caches(self) -> None:
+        """Caches of one prepared index: keys found by lookup, postings gathered per query unit, and similarities
+        of term pairs (terms are numbered: listed terms at prepare(), screened terms as they come)."""
+        self._lookups: dict[str, frozenset[str]] = {}
+        self._unit_hits: dict[tuple[str, ...], dict[int, tuple[tuple[float, int], ...]]] = {}
+        self._term_ids: dict[Term, int] = {}
+        self._listed_term_count = 0
+        self._query_ids: dict[Term, int] = {}
+        self._next_query_id = _QUERY_ID_BASE
+        self._similarities: dict[int, tuple[float, str]] = {}
+        self._rows: dict[int, tuple] = {}
+        self._joined: dict[int, float] = {}
+
+    def _query_term_ids(self, terms: tuple[Term, ...]) -> tuple[int, ...]:
+        """Numbers of the terms of a screened name: a listed term's own number, else one given for the session."""
+        if len(self._query_ids) > _CACHE_LIMIT:
+            self._query_ids.clear()
+            self._similarities.clear()
+            self._rows.clear()
+            self._joined.clear()
+        ids = []
+        for term in terms:
+            number = self._term_ids.get(term)
+            if number is None:
+                number = self._query_ids.get(term)
+                if number is None:
+                    number = self._next_query_id
+                    self._next_query_id += 1
+                    self._query_ids[term] = number
+            ids.append(number)
+        return tuple(ids)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -288,7 +332,8 @@ class NameIndex:
             else:
                 text, kind, quality = (*tuple(item), "", "")[:3]
             for written in _name_forms(text or ""):
-                terms = analyze(written)
+                # a person's name has no organisation words: every word of it is a name word
+                terms = analyze(written, generic=not _is_person(entity_type))
                 # the same spelling once; other spellings of the same keys are kept (a typo is measured on them)
                 signature = "|".join(t.exact for t in terms)
                 if not terms or signature in seen:
@@ -326,6 +371,7 @@ class NameIndex:
                 fine_df[fine] = fine_df.get(fine, 0) + 1
         self._fine_df = fine_df
         self._common = math.log((count + 1) / (COMMON_DF + 1))
+        self._support_level = math.log((count + 1) / (VOWEL_SUPPORT_DF + 1))
         postings: dict[str, list[tuple[int, float, int]]] = {}
         near: dict[str, set[str]] = {}
         for number, name in enumerate(self._names):
@@ -358,9 +404,14 @@ class NameIndex:
                     postings.setdefault(key, []).append((number, w1 + w2, PAIR_SLOT + slot))
             if name.all_generic:
                 postings.setdefault(self._generic_signature(name.terms), []).append((number, name.total, -1))
-        # a name is listed once per key (with its heaviest term) even when two of its terms share the key
-        self._postings = {key: _once_per_name(items) for key, items in postings.items()}
+        # a name is listed once per key and term slot
+        self._postings = {key: list(dict.fromkeys(items)) for key, items in postings.items()}
         self._near = near
+        self._reset_caches()
+        for number, name in enumerate(self._names):
+            name.number = number
+            name.term_ids = tuple(self._term_ids.setdefault(term, len(self._term_ids)) for term in name.terms)
+        self._listed_term_count = len(self._term_ids)
         self._ready = True
 
     @staticmethod
@@ -408,30 +459,48 @@ class NameIndex:
         limit: int = MAX_MATCHES,
     ) -> ScreenResult:
         """Screen one name; raises ``MatchingInputError`` for a name that cannot be screened."""
-        terms = check_query(name)
+        tokens = check_tokens(name)
         if not self._ready:
             self.prepare()
         countries = {country} if isinstance(country, str) else set(country or ())
         query_countries = {normalize_country(c) for c in countries if c} - {""}
         year = _year_of(date_of_birth)
 
+        # generic organisation words are read as such only between organisations: a person screened against
+        # a listed person compares name words only ("Mohammad Islami"); a name of unknown type is read both ways,
+        # as an organisation's against listed organisations and as a person's against listed persons
+        if _is_person(entity_type):
+            readings = [(analyze_tokens(tokens, generic=False), None)]
+        elif entity_type:
+            readings = [(analyze_tokens(tokens), None)]
+        else:
+            terms = analyze_tokens(tokens)
+            plain = analyze_tokens(tokens, generic=False)
+            readings = [(terms, False), (plain, True)] if plain != terms else [(terms, None)]
+
         best: dict[int, Match] = {}
-        # a name written in both scripts ("Agha Jan Alizai اغا جان عالیزی") is also screened one script at a time
-        for part in [terms, *_script_parts(terms)]:
-            weights = tuple(self._weight(t) for t in part)
-            pairs = _pair_table(part)
-            total = sum(weights) or 1.0
-            for number in self._candidates(part, weights, pairs, total, entity_type):
-                listed = self._names[number]
-                entry = self._entries[listed.entry]
-                match = self._score(
-                    part, weights, pairs, total, listed, entry, entity_type, query_countries, year, threshold
+        for reading, persons in readings:
+            # a name written in both scripts ("Agha Jan Alizai اغا جان عالیزی") is also screened one script at a
+            # time
+            for part in [reading, *_script_parts(reading)]:
+                weights = tuple(self._weight(t) for t in part)
+                pairs = _pair_table(part)
+                total = sum(weights) or 1.0
+                ids = self._query_term_ids(part)
+                candidates = self._candidates(
+                    part, weights, pairs, total, entity_type, persons=persons, countries=query_countries, year=year
                 )
-                if match is None:
-                    continue
-                current = best.get(listed.entry)
-                if current is None or (match.alert, match.score) > (current.alert, current.score):
-                    best[listed.entry] = match
+                for number in candidates:
+                    listed = self._names[number]
+                    entry = self._entries[listed.entry]
+                    match = self._score(
+                        part, weights, pairs, total, listed, entry, entity_type, query_countries, year, threshold, ids
+                    )
+                    if match is None:
+                        continue
+                    current = best.get(listed.entry)
+                    if current is None or (match.alert, match.score) > (current.alert, current.score):
+                        best[listed.entry] = match
         ordered = sorted(best.values(), key=lambda m: (m.alert, m.score), reverse=True)[:limit]
         return ScreenResult(query=name, alert=any(m.alert for m in ordered), matches=tuple(ordered))
 
@@ -459,7 +528,15 @@ class NameIndex:
         ordered = ordered[: options.get("limit", MAX_MATCHES)]
         return ScreenResult(query=" | ".join(screened), alert=any(m.alert for m in ordered), matches=tuple(ordered))
 
-    def _lookup(self, key: str) -> set[str]:
+    def _lookup(self, key: str) -> frozenset[str]:
+        found = self._lookups.get(key)
+        if found is None:
+            if len(self._lookups) > _CACHE_LIMIT:
+                self._lookups.clear()
+            found = self._lookups[key] = frozenset(self._find(key))
+        return found
+
+    def _find(self, key: str) -> set[str]:
         found = {key} if key in self._postings else set()
         if _plain(key):
             found |= self._near.get(key, set())
@@ -473,7 +550,63 @@ class NameIndex:
                     found |= self._near.get(deleted, set())
         return found
 
-    def _candidates(self, terms, weights, pairs, total: float, entity_type=None) -> list[int]:
+    def _hits(self, keys: list[str]) -> dict[int, tuple[tuple[float, int], ...]]:
+        """The listed names that a query unit (a term's keys, or a pair's) finds, each with its (weight, slot)
+        postings, best first."""
+        signature = tuple(keys)
+        hit = self._unit_hits.get(signature)
+        if hit is not None:
+            return hit
+        found: set[str] = set()
+        for key in keys:
+            found |= self._lookup(key)
+        gathered: dict[int, set[tuple[float, int]]] = {}
+        for key in found:
+            for number, listed_weight, slot in self._postings.get(key, ()):
+                slots = gathered.get(number)
+                if slots is None:
+                    gathered[number] = {(listed_weight, slot)}
+                else:
+                    slots.add((listed_weight, slot))
+        hit = {
+            number: tuple(sorted(slots, reverse=True)) if len(slots) > 1 else tuple(slots)
+            for number, slots in gathered.items()
+        }
+        if len(self._unit_hits) > _CACHE_LIMIT // 10:
+            self._unit_hits.clear()
+        self._unit_hits[signature] = hit
+        return hit
+
+    def _attribute_bonus(self, entry: _Entry, countries: set[str], year: str) -> float:
+        """How far the year of birth and the countries given with a screened name agree with an entry: a ranking
+        aid for the candidates, so that among many namesakes the one born that year is scored."""
+        bonus = 0.0
+        if year and entry.years:
+            if year in entry.years:
+                bonus += CANDIDATE_YEAR_BONUS
+            elif _year_near(year, entry.years):
+                bonus += CANDIDATE_YEAR_BONUS / 2
+            else:
+                bonus -= CANDIDATE_YEAR_BONUS
+        if countries and countries & entry.countries:
+            bonus += CANDIDATE_COUNTRY_BONUS
+        return bonus
+
+    def _candidates(
+        self,
+        terms,
+        weights,
+        pairs,
+        total: float,
+        entity_type=None,
+        *,
+        persons: bool | None = None,
+        countries: set[str] | None = None,
+        year: str = "",
+    ) -> list[int]:
+        """Listed names worth scoring, best first: those whose upper bound (every shared key matching in full)
+        reaches the report threshold, ranked by that bound plus the agreement of the year of birth and country
+        (before the cut to MAX_CANDIDATES). ``persons`` True / False keeps only listed persons / non-persons."""
         query_hits: dict[int, float] = {}
         listed_hits: dict[int, float] = {}
         used: dict[int, set[int]] = {}
@@ -486,34 +619,61 @@ class NameIndex:
             units.append((list(keys), w1 + w2))
         if all(t.role == "generic" for t in terms):
             units.append(([self._generic_signature(terms)], total))
-        for keys, weight in units:
-            found: set[str] = set()
-            for key in keys:
-                found |= self._lookup(key)
-            hit: dict[int, tuple[float, int]] = {}
-            for key in found:
-                for number, listed_weight, slot in self._postings.get(key, ()):
-                    if number not in hit or hit[number][0] < listed_weight:
-                        hit[number] = (listed_weight, slot)
-            for number, (listed_weight, slot) in hit.items():
-                # a listed term counts once: "Ahmad Ali" does not match both Hamid and Ahmad of a query
-                taken = used.setdefault(number, set())
-                if slot in taken:
+        generic_query = sum(w for t, w in zip(terms, weights, strict=True) if t.role != "name")
+        hits = [self._hits(keys) for keys, _ in units]
+        # a listed name reaches the report threshold only when the units it shares weigh at least ``needed`` (its
+        # bound with the listed name matched in full): the units with the most postings whose weights together
+        # fall short of it cannot make a candidate on their own, and are read only for names the others found
+        needed = total * (REPORT_THRESHOLD - (1 - QUERY_SHARE)) / QUERY_SHARE - generic_query - 1e-6
+        order = sorted(range(len(units)), key=lambda u: len(hits[u]), reverse=True)
+        large: set[int] = set()
+        short_of = 0.0
+        for u in order:
+            if short_of + units[u][1] >= needed:
+                break
+            short_of += units[u][1]
+            large.add(u)
+        allowed: set[int] | None = None
+        if large:
+            allowed = set()
+            for u, hit in enumerate(hits):
+                if u not in large:
+                    allowed.update(hit)
+        for u, (_, weight) in enumerate(units):
+            hit = hits[u]
+            # (the order of the names does not matter: each name's slots are its own)
+            items = [(number, hit[number]) for number in allowed if number in hit] if u in large else hit.items()
+            for number, slots in items:
+                # a listed term counts once: "Ahmad Ali" does not match both Hamid and Ahmad of a query; a name
+                # written twice ("Bahmanyar ... Bahmanyar") is matched by the query's two
+                taken = used.get(number)
+                if taken is None:
+                    listed_weight, slot = slots[0]
+                    used[number] = {slot}
+                    query_hits[number] = weight
+                    listed_hits[number] = listed_weight
                     continue
+                free = next((item for item in slots if item[1] not in taken), None)
+                if free is None:
+                    continue
+                listed_weight, slot = free
                 taken.add(slot)
                 query_hits[number] = query_hits.get(number, 0.0) + weight
                 listed_hits[number] = listed_hits.get(number, 0.0) + listed_weight
-        generic_query = sum(w for t, w in zip(terms, weights, strict=True) if t.role != "name")
         bounds = []
         for number, query_weight in query_hits.items():
             listed = self._names[number]
+            entry = self._entries[listed.entry]
+            if persons is not None and _is_person(entry.entity_type) != persons:
+                continue
             query_share = min(1.0, (query_weight + generic_query) / total)
             listed_share = min(1.0, (listed_hits[number] + listed.generic_weight) / listed.total)
             bound = QUERY_SHARE * query_share + (1 - QUERY_SHARE) * listed_share
             if bound >= REPORT_THRESHOLD:
                 # among equal bounds, names of the type screened for come first
-                same_type = not entity_type or self._entries[listed.entry].entity_type == entity_type
-                bounds.append((round(bound, 6), same_type, number))
+                same_type = not entity_type or entry.entity_type == entity_type
+                rank = bound + self._attribute_bonus(entry, countries or set(), year)
+                bounds.append((round(rank, 6), same_type, number))
         bounds.sort(reverse=True)
         return [number for _, _, number in bounds[:MAX_CANDIDATES]]
 
@@ -544,6 +704,10 @@ class NameIndex:
             return 1.0, "exact"
         shared = [k for k in q.keys if k in c.keys]
         conflict = bool(shared) and _vowels_conflict(q, c)
+        if conflict and q.role == c.role == "name" and {q.script, c.script} == {"latin", "arabic"}:
+            # an Arabic original-script name and its Latin form often disagree on vowels (الغفار / Ghafur): kept as
+            # a weaker agreement, which counts only when other parts of the name agree (see ``_align``)
+            return VOWEL_RELAXED * NameIndex._cross_script(q, c, shared), "vowels"
         if conflict:
             # one skeleton, but the vowels say these are two names (Sami / Asim, عمر / Ameer): at most a spelling
             # difference
@@ -555,14 +719,7 @@ class NameIndex:
                 differs = q.script == "latin" and q.fine != c.fine
                 base = (0.4 if short else 0.6) if differs else (0.6 if short else 0.85)
                 return base + (1 - base) * ratio, "translit"
-            if q.voweled and c.voweled:
-                arabic, latin = (q, c) if q.script == "arabic" else (c, q)
-                length = len(arabic.voweled) or 1
-                common = (length + len(latin.voweled) - Indel.distance(arabic.voweled, latin.voweled)) / 2
-                coverage = common / length
-                base = 0.5 if short else 0.8
-                return base + (0.95 - base) * coverage, "translit"
-            return 0.9, "translit"
+            return NameIndex._cross_script(q, c, shared), "translit"
         best = 0.0
         for a in q.keys[:2]:
             for b in c.keys[:2]:
@@ -574,6 +731,19 @@ class NameIndex:
         if best >= 0.66:
             return 0.95 * best, "fuzzy"
         return 0.0, ""
+
+    @staticmethod
+    def _cross_script(q: Term, c: Term, shared: list[str]) -> float:
+        """Similarity of an Arabic and a Latin term that share a skeleton key: how much of the Arabic letters with
+        their long vowels the Latin spelling covers."""
+        if not (q.voweled and c.voweled):
+            return 0.9
+        arabic, latin = (q, c) if q.script == "arabic" else (c, q)
+        length = len(arabic.voweled) or 1
+        common = (length + len(latin.voweled) - Indel.distance(arabic.voweled, latin.voweled)) / 2
+        coverage = common / length
+        base = 0.5 if len(shared[0]) <= 2 else 0.8
+        return base + (0.95 - base) * coverage
 
     @staticmethod
     def _joined_similarity(single: Term, joined: tuple[str, ...], parts: tuple[Term, Term]) -> float:
@@ -604,38 +774,126 @@ class NameIndex:
                         return 0.0
         return 0.9 * best
 
-    def _align(self, q_terms, q_weights, q_pairs, c_terms, c_weights, c_pairs):
-        options = []
-        for i, q in enumerate(q_terms):
-            for j, c in enumerate(c_terms):
-                sim, how = self._term_similarity(q, c)
-                if not sim and c.role == "abd" and q.role == "name":
-                    sim, how = self._misspelt_abd(q)
-                if sim > 0:
-                    options.append((sim * (q_weights[i] + c_weights[j]), sim, how, (i,), (j,)))
-        for i in range(len(q_terms) - 1):
-            for j, c in enumerate(c_terms):
-                sim = self._joined_similarity(c, q_pairs[i], (q_terms[i], q_terms[i + 1]))
-                if sim:
-                    weight = q_weights[i] + q_weights[i + 1] + c_weights[j]
-                    options.append((sim * weight, sim, "joined", (i, i + 1), (j,)))
-        for j in range(len(c_terms) - 1):
-            for i, q in enumerate(q_terms):
-                sim = self._joined_similarity(q, c_pairs[j], (c_terms[j], c_terms[j + 1]))
-                if sim:
-                    weight = q_weights[i] + c_weights[j] + c_weights[j + 1]
-                    options.append((sim * weight, sim, "joined", (i,), (j, j + 1)))
-        options.sort(key=lambda o: o[0], reverse=True)
+    def _align(self, q_terms, q_weights, q_pairs, c_terms, c_weights, c_pairs, q_ids=None, listed=None):
+        """The best one-to-one pairing of the terms of two names (greedy on weighted similarity).
+
+        A pair of Arabic and Latin terms whose vowels disagree ("vowels") is kept only when at least
+        VOWEL_SUPPORT other name parts agree in full (exactly, after transliteration or joined) and are no common
+        names (their information reaches that of a name found in VOWEL_SUPPORT_DF listed names): the vowel rule
+        stops coincidences of short names, not a many-part name whose every other part agrees; common names
+        (Ali, Ahmed, Abdallah) agree by coincidence too often to vouch for it."""
+        options = self._options(q_terms, q_weights, q_pairs, c_terms, c_weights, c_pairs, q_ids, listed)
+        chosen = self._choose(options)
+        if any(how == "vowels" for _, how, _, _ in chosen):
+            if listed is not None:
+                information = listed.information
+            else:
+                information = [self._information(t, w) for t, w in zip(c_terms, c_weights, strict=True)]
+            level = self._support_level - 1e-9
+            support = sum(
+                1
+                for _, how, qs, cs in chosen
+                if how in ("exact", "translit", "joined")
+                and any(c_terms[j].role == "name" for j in cs)
+                and sum(information[j] for j in cs) >= level
+            )
+            if support < VOWEL_SUPPORT:
+                chosen = self._choose([option for option in options if option[2] != "vowels"])
+        return chosen
+
+    @staticmethod
+    def _choose(options):
         used_q: set[int] = set()
         used_c: set[int] = set()
         chosen = []
-        for _, sim, how, qs, cs in options:
+        for _, sim, how, qs, cs in sorted(options, key=lambda o: o[0], reverse=True):
             if used_q.intersection(qs) or used_c.intersection(cs):
                 continue
             used_q.update(qs)
             used_c.update(cs)
             chosen.append((sim, how, qs, cs))
         return chosen
+
+    def _options(self, q_terms, q_weights, q_pairs, c_terms, c_weights, c_pairs, q_ids=None, listed=None):
+        """Every pairing of a query term with a listed term (or with two adjacent ones written as one word) that
+        agrees, as (weighted similarity, similarity, how, query slots, listed slots). The similarity of two terms
+        depends on the terms alone, and is kept while the index lasts: by the terms' numbers, and, for a listed
+        name (``listed``), as the row of one query term (or pair) against all its terms."""
+        if q_ids is None or listed is None:
+            q_ids = self._query_term_ids(q_terms)
+            c_ids = self._query_term_ids(c_terms)
+            number = -1
+        else:
+            c_ids = listed.term_ids
+            number = listed.number
+        rows = self._rows
+        options = []
+        crossed = []
+        for i, q in enumerate(q_terms):
+            key = ((q_ids[i] << _ID_BITS) | (number + 1)) << 2
+            row = rows.get(key) if number >= 0 else None
+            if row is None:
+                row = self._single_row(q, q_ids[i], c_terms, c_ids, c_pairs)
+                if number >= 0:
+                    rows[key] = row
+            singles, joined = row
+            weight = q_weights[i]
+            for j, sim, how in singles:
+                options.append((sim * (weight + c_weights[j]), sim, how, (i,), (j,)))
+            for j, sim in joined:
+                crossed.append((j, i, sim))
+        for i in range(len(q_terms) - 1):
+            if not q_pairs[i]:
+                continue
+            key = ((((q_ids[i] << _ID_BITS) | q_ids[i + 1]) << _ID_BITS | (number + 1)) << 2) | 1
+            row = rows.get(key) if number >= 0 else None
+            if row is None:
+                parts = (q_terms[i], q_terms[i + 1])
+                row = tuple(
+                    (j, sim)
+                    for j, c in enumerate(c_terms)
+                    if c.role == "name" and (sim := self._joined_similarity(c, q_pairs[i], parts))
+                )
+                if number >= 0:
+                    rows[key] = row
+            weight = q_weights[i] + q_weights[i + 1]
+            for j, sim in row:
+                options.append((sim * (weight + c_weights[j]), sim, "joined", (i, i + 1), (j,)))
+        if crossed:
+            crossed.sort()
+            for j, i, sim in crossed:
+                weight = q_weights[i] + c_weights[j] + c_weights[j + 1]
+                options.append((sim * weight, sim, "joined", (i,), (j, j + 1)))
+        return options
+
+    def _single_row(self, q: Term, q_id: int, c_terms, c_ids, c_pairs) -> tuple[tuple, tuple]:
+        """One query term against a listed name: its agreeing terms as (slot, similarity, how), and the adjacent
+        pairs of terms that it agrees with written as one word, as (first slot, similarity)."""
+        similarities = self._similarities
+        q_key = q_id << _ID_BITS
+        singles = []
+        for j, c in enumerate(c_terms):
+            key = q_key | c_ids[j]
+            found = similarities.get(key)
+            if found is None:
+                found = self._term_similarity(q, c)
+                if not found[0] and c.role == "abd" and q.role == "name":
+                    found = self._misspelt_abd(q)
+                similarities[key] = found
+            if found[0] > 0:
+                singles.append((j, found[0], found[1]))
+        joined = []
+        if q.role == "name":
+            memo = self._joined
+            for j in range(len(c_terms) - 1):
+                if c_pairs[j]:
+                    key = (((c_ids[j] << _ID_BITS) | c_ids[j + 1]) << _ID_BITS) | q_id
+                    sim = memo.get(key)
+                    if sim is None:
+                        sim = memo[key] = self._joined_similarity(q, c_pairs[j], (c_terms[j], c_terms[j + 1]))
+                    if sim:
+                        joined.append((j, sim))
+        return tuple(singles), tuple(joined)
 
     def _score(
         self,
@@ -649,8 +907,9 @@ class NameIndex:
         countries,
         year,
         threshold,
+        q_ids=None,
     ):
-        chosen = self._align(q_terms, q_weights, q_pairs, listed.terms, listed.weights, listed.pairs)
+        chosen = self._align(q_terms, q_weights, q_pairs, listed.terms, listed.weights, listed.pairs, q_ids, listed)
         if not chosen:
             return None
         matched_q = sum(sim * sum(q_weights[i] for i in qs) for sim, _, qs, _ in chosen)
@@ -761,10 +1020,14 @@ class NameIndex:
 
     @staticmethod
     def _too_short(q_terms, c_terms, chosen) -> bool:
-        """A name of a single short word in Latin script (an acronym: "EDF", "FCO") matches only as spelt."""
-        q_names = [t for t in q_terms if t.role == "name"]
-        c_names = [t for t in c_terms if t.role == "name"]
-        short = (len(q_names) == 1 and len(q_names[0].exact) <= 4) or (len(c_names) == 1 and len(c_names[0].exact) <= 4)
+        """A name of a single short word in Latin script (an acronym: "EDF", "FCO") matches only as spelt. A short
+        name with a particle ("Abu Anas", "Ag Musa", "bin Qaim") is a person's, not an acronym."""
+
+        def acronym(terms) -> bool:
+            names = [t for t in terms if t.role == "name"]
+            return len(names) == 1 and len(names[0].exact) <= 4 and not any(t.role == "particle" for t in terms)
+
+        short = acronym(q_terms) or acronym(c_terms)
         if not short:
             return False
         for _, how, qs, cs in chosen:
@@ -797,6 +1060,9 @@ class NameIndex:
             elif how == "translit":
                 parts_en.append(f"'{q_text}' matched '{c_text}' after transliteration")
                 parts_ar.append(f"«{q_text}» طابقت «{c_text}» بعد النقل الحرفي")
+            elif how == "vowels":
+                parts_en.append(f"'{q_text}' matched '{c_text}' after transliteration (the vowels differ)")
+                parts_ar.append(f"«{q_text}» طابقت «{c_text}» بعد النقل الحرفي (مع اختلاف حروف العلة)")
             elif how == "joined":
                 parts_en.append(f"'{q_text}' matched '{c_text}' written as one word")
                 parts_ar.append(f"«{q_text}» طابقت «{c_text}» بعد ضم الأجزاء")

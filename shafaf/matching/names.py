@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -41,7 +42,9 @@ SUN_ARTICLES = frozenset({"ad", "ar", "as", "ash", "at", "az", "an", "adh", "ath
 LATIN_PARTICLES = frozenset(
     {"bin", "ibn", "ben", "bint", "binti", "abu", "abou", "abo", "bou", "ould", "wuld", "ibnu", "umm", "um", "b", "ag"}
 )
-ARABIC_PARTICLES = frozenset({"بن", "ابن", "بنت", "ابو", "ابي", "ام", "ولد", "اغ"})
+# with the titles written before a name in Arabic script (حاجي Haji, ملا Mullah, مولوي Maulvi): in Latin script the
+# lists write them as part of the name ("Haji Gul"), and they stay name parts there
+ARABIC_PARTICLES = frozenset({"بن", "ابن", "بنت", "ابو", "ابي", "ام", "ولد", "اغ", "حاجي", "حاج", "ملا", "مولوي"})
 LATIN_ABD = frozenset(
     {"abd", "abdul", "abdel", "abdal", "abdol", "abdil", "abdoul", "abdur", "abdar", "abdus", "abdas"}
 )
@@ -149,12 +152,19 @@ def _arabic_place_adjective(stripped: str) -> str:
     return ""
 
 
+_ARABIC_PROCLITICS = ("ب", "ل", "و", "ف", "ك")
+
+
 def _generic(token: Token) -> str:
     if token.script == "arabic":
         concept = concept_of(token.norm)
         if not concept:
             stripped, _ = _strip_arabic_article(token.norm)
             concept = concept_of(stripped) or _arabic_place_adjective(stripped)
+        if not concept and token.norm[:1] in _ARABIC_PROCLITICS and len(token.norm) >= 4:
+            # a preposition or "and" joined to a generic word ("بليبيا" in Libya, "وجماعة" and group); only for
+            # generic words: a name beginning with these letters (بشير, لطيف) is left whole
+            concept = concept_of(token.norm[1:])
         return concept
     return concept_of(token.norm) or (fuzzy_concept_of(token.norm) if token.script == "latin" else "")
 
@@ -163,30 +173,49 @@ def _is_stopword(token: Token) -> bool:
     return token.norm in STOPWORDS
 
 
-def analyze(text: str) -> tuple[Term, ...]:
-    """The terms of a name (articles and stop words dropped)."""
-    terms: list[Term] = []
-    for token in tokenize(text):
-        if _is_article(token) or _is_stopword(token):
-            continue
-        if (token.script == "latin" and (_plain_form(token.norm) in LATIN_ABD or _misspelt_abd(token.norm))) or (
-            token.script == "arabic" and token.norm in ARABIC_ABD
-        ):
-            exact = "abd" if token.script == "latin" else "عبد"
-            terms.append(Term(token.text, exact, ("bd",), token.script, "abd", "", *_shape(token.script, exact)))
-            continue
-        concept = _generic(token)
-        if concept:
-            exact, _ = _keys(token)
-            terms.append(Term(token.text, exact, ("#" + concept,), token.script, "generic", concept))
-            continue
-        exact, keys = _keys(token)
-        is_particle = (token.script == "latin" and _plain_form(token.norm) in LATIN_PARTICLES) or (
-            token.script == "arabic" and (token.norm in ARABIC_PARTICLES or exact in ARABIC_PARTICLES)
-        )
-        role = "particle" if is_particle else "name"
-        terms.append(Term(token.text, exact, keys, token.script, role, "", *_shape(token.script, exact)))
+# stop words that are also given names: a person's "علي" is Ali, not the preposition على
+PERSON_NAME_STOPWORDS = frozenset({"علي"})
+
+
+def analyze(text: str, *, generic: bool = True) -> tuple[Term, ...]:
+    """The terms of a name (articles and stop words dropped).
+
+    ``generic=False`` reads a person's name: organisation words are name words there ("Mohammad Islami" is a
+    family name, not the word "Islamic"; "جبهة" or "Jabha" may be a surname), and "علي" is the name Ali."""
+    return analyze_tokens(tokenize(text), generic=generic)
+
+
+def analyze_tokens(tokens: list[Token], *, generic: bool = True) -> tuple[Term, ...]:
+    """``analyze`` on tokens already made (a name screened is tokenised once)."""
+    terms = []
+    for token in tokens:
+        term = _term_of(token, generic)
+        if term is not None:
+            terms.append(term)
     return tuple(terms)
+
+
+@lru_cache(maxsize=200_000)
+def _term_of(token: Token, generic: bool) -> Term | None:
+    """The term of one token (None for an article or a stop word); tokens and terms are immutable, and the same
+    words come back in name after name, so the reading of a token is kept."""
+    if _is_article(token) or (_is_stopword(token) and (generic or token.norm not in PERSON_NAME_STOPWORDS)):
+        return None
+    if (token.script == "latin" and (_plain_form(token.norm) in LATIN_ABD or _misspelt_abd(token.norm))) or (
+        token.script == "arabic" and token.norm in ARABIC_ABD
+    ):
+        exact = "abd" if token.script == "latin" else "عبد"
+        return Term(token.text, exact, ("bd",), token.script, "abd", "", *_shape(token.script, exact))
+    concept = _generic(token) if generic else ""
+    if concept:
+        exact, _ = _keys(token)
+        return Term(token.text, exact, ("#" + concept,), token.script, "generic", concept)
+    exact, keys = _keys(token)
+    is_particle = (token.script == "latin" and _plain_form(token.norm) in LATIN_PARTICLES) or (
+        token.script == "arabic" and (token.norm in ARABIC_PARTICLES or exact in ARABIC_PARTICLES)
+    )
+    role = "particle" if is_particle else "name"
+    return Term(token.text, exact, keys, token.script, role, "", *_shape(token.script, exact))
 
 
 # second halves of compound names, short once joined: Saad al-Din / Saduddin, Kaka Zada / Kakazada
@@ -202,20 +231,31 @@ def pair_keys(first: Term, second: Term) -> tuple[str, ...]:
     if first.role == "generic" or second.role == "generic" or first.script != second.script:
         return ()
     joined = first.exact + second.exact
+    unsplit: tuple[str, ...] = ()
     if first.role == "abd" and second.role == "name":
         # "Abdul Jabbar": the keys of the name after "bd", with and without the article ("Abduljabbar",
         # "عبدالجبار"); spelling the two together would read "dj" as one letter
         keys = tuple(dict.fromkeys(prefix + k for k in second.keys if _plain_key(k) for prefix in ("bd", "bdl")))
     elif first.script == "latin":
         keys = latin_keys(joined)
+        if len(first.exact) == 3 and first.exact[:2] in {"al", "el"} and first.exact[2] not in "aeiouy":
+            # the article with the first letter of the name, split from the rest by a slip ("AlR-awi" for
+            # "Al-Rawi"): the name's own keys, however short, as for a single token (see ``_keys``)
+            unsplit = tuple(k for k in latin_keys(joined[2:]) if k not in keys)
+            keys = keys + unsplit
     elif first.script == "arabic":
         keys = arabic_keys(joined)
     else:
         return ()
     shortest = 3 if (first.role == "abd" or second.exact in ALLAH or second.exact in COMPOUND_ENDINGS) else 4
+    if first.script == "arabic" and first.role == "name" and len(first.exact) <= 2 and len(joined) >= 5:
+        # a word split by a space after its first two letters ("القا عدة", "ما يشو"): the fragment is no name of
+        # its own, and the word it begins keeps its short key
+        shortest = 2
     # a join that gives back one of its parts ("ICCO" + "Cooperation" -> "Cooperation") tells nothing
     own = set(first.keys) | set(second.keys)
-    return tuple(k for k in keys if len(k) >= shortest and not k.startswith("~") and k not in own)
+    long_enough = [k for k in keys if len(k) >= shortest or (k in unsplit and len(k) >= 2)]
+    return tuple(k for k in long_enough if not k.startswith("~") and k not in own)
 
 
 def _plain_key(key: str) -> bool:
@@ -224,6 +264,12 @@ def _plain_key(key: str) -> bool:
 
 def check_query(text: str) -> tuple[Term, ...]:
     """Terms of a name to screen; raises ``MatchingInputError`` when the name cannot be screened."""
+    return analyze_tokens(check_tokens(text))
+
+
+def check_tokens(text: str) -> list[Token]:
+    """The tokens of a name to screen; raises ``MatchingInputError`` when the name cannot be screened (as
+    ``check_query`` does)."""
     if text is None or not isinstance(text, str):
         raise MatchingInputError("The name must be text.", "يجب أن يكون الاسم نصاً.")
     tokens = tokenize(text)
@@ -249,10 +295,9 @@ def check_query(text: str) -> tuple[Term, ...]:
             "The name has no letters, only digits; enter a name to screen.",
             "لا يحتوي الاسم على حروف بل على أرقام فقط؛ أدخل اسماً لفحصه.",
         )
-    terms = analyze(text)
-    if not terms:
+    if all(_is_article(token) or _is_stopword(token) for token in tokens):
         raise MatchingInputError(
             "The name holds only articles and small words (al, the, of); enter a full name.",
             "لا يحتوي الاسم إلا على أدوات وكلمات صغيرة (ال، و، في)؛ أدخل الاسم كاملاً.",
         )
-    return terms
+    return tokens

@@ -4,7 +4,8 @@
 ``tokenize`` splits a name into tokens, one script per token, each normalised for its script:
 
 * Arabic: diacritics (harakat, tanween, shadda, sukun, superscript alef) and tatweel removed; أ إ آ ٱ -> ا,
-  ة -> ه, ى -> ي, ؤ -> و, ئ -> ي; Persian letters folded to their Arabic counterparts.
+  ة -> ه, ى -> ي, ؤ -> و, ئ -> ي; Persian and Pashto letters folded to their Arabic counterparts (ی ې ۍ -> ي,
+  ک -> ك); the other Pashto and Urdu letters (پ چ ژ گ ټ ډ ړ ښ ږ ځ څ ڼ ...) keep their own Latin key.
 * Latin: case-folded, accents removed; apostrophes dropped ("Sa'd" -> "sad"); hyphens, dots and other
   punctuation separate tokens ("al-Qaida" -> "al", "qaida").
 * Digits in any script (Arabic-Indic, Eastern Arabic-Indic) become ASCII digits.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 INVISIBLE = frozenset(
     [chr(c) for c in range(0x200B, 0x2010)]  # zero-width space/joiners, LRM, RLM
@@ -44,6 +46,8 @@ _ARABIC_FOLD = str.maketrans(
         "ى": "ي",
         "ی": "ي",
         "ې": "ي",
+        "ۍ": "ي",
+        "ێ": "ي",
         "ے": "ي",
         "ؤ": "و",
         "ئ": "ي",
@@ -114,34 +118,43 @@ def tokenize(text: str) -> list[Token]:
     text = text.translate(_APOSTROPHE_TABLE)
     tokens: list[Token] = []
     for match in _WORD.finditer(text):
-        word = match.group(0)
         hyphen = text[match.end() : match.end() + 1] in "-‐‑"
         hyphen = hyphen and match.end() < len(text)
-        # split by script runs; Arabic marks stay with the Arabic run
-        runs: list[tuple[str, str]] = []
-        for char in word:
-            script = _script_of(char)
-            if not script:
-                if runs and (unicodedata.combining(char) or _is_arabic_mark(char)):
-                    runs[-1] = (runs[-1][0], runs[-1][1] + char)
-                continue
-            if runs and runs[-1][0] == script:
-                runs[-1] = (script, runs[-1][1] + char)
-            else:
-                runs.append((script, char))
-        for position, (script, run) in enumerate(runs):
-            if script == "arabic":
-                norm = normalize_arabic(run)
-            elif script == "digit":
-                norm = run.translate(_DIGITS)
-                norm = "".join(str(unicodedata.digit(c, 0)) if not c.isascii() else c for c in norm)
-            else:
-                norm = normalize_latin(run)
-                if script == "latin":
-                    norm = "".join(c for c in norm if c.isalnum())
-            if norm:
-                tokens.append(Token(run, norm, script, hyphen and position == len(runs) - 1))
+        for script, run, norm, last in _word_runs(match.group(0)):
+            tokens.append(Token(run, norm, script, hyphen and last))
     return tokens
+
+
+@lru_cache(maxsize=100_000)
+def _word_runs(word: str) -> tuple[tuple[str, str, str, bool], ...]:
+    """(script, run as written, normalised run, whether it is the word's last run) of one word, split by script
+    runs (the same words come back in name after name)."""
+    # split by script runs; Arabic marks stay with the Arabic run
+    runs: list[tuple[str, str]] = []
+    for char in word:
+        script = _script_of(char)
+        if not script:
+            if runs and (unicodedata.combining(char) or _is_arabic_mark(char)):
+                runs[-1] = (runs[-1][0], runs[-1][1] + char)
+            continue
+        if runs and runs[-1][0] == script:
+            runs[-1] = (script, runs[-1][1] + char)
+        else:
+            runs.append((script, char))
+    out = []
+    for position, (script, run) in enumerate(runs):
+        if script == "arabic":
+            norm = normalize_arabic(run)
+        elif script == "digit":
+            norm = run.translate(_DIGITS)
+            norm = "".join(str(unicodedata.digit(c, 0)) if not c.isascii() else c for c in norm)
+        else:
+            norm = normalize_latin(run)
+            if script == "latin":
+                norm = "".join(c for c in norm if c.isalnum())
+        if norm:
+            out.append((script, run, norm, position == len(runs) - 1))
+    return tuple(out)
 
 
 def scripts_of(text: str) -> set[str]:

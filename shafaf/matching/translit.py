@@ -81,6 +81,20 @@ _ARABIC_CLASS = {
     "م": "m",
     "ن": "n",
     "ر": "r",
+    # Pashto, Urdu and Persian letters (ی ې ۍ and ک are folded to ي and ك by the normaliser)
+    "ټ": "t",
+    "ٹ": "t",
+    "ډ": "d",
+    "ڈ": "d",
+    "ړ": "r",
+    "ڑ": "r",
+    "ښ": "s",
+    "ږ": "z",
+    "ځ": "z",
+    "څ": "s",
+    "ڼ": "n",
+    "ڭ": "j",
+    "ڨ": "j",
 }
 
 

@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from shafaf.matching import MatchingInputError, NameIndex
+from shafaf.matching import (
+    MatchingInputError,
+    NameIndex,
+    analyze,
+    arabic_keys,
+    latin_keys,
+    normalize_arabic,
+    normalize_latin,
+)
 
 UN_FILE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sanctions" / "un" / "UN_consolidated.xml"
 
@@ -350,3 +358,125 @@ def test_the_same_skeleton_with_agreeing_vowels_still_matches():
     assert arabic_latin_vowels_conflict("محمود", "mohammed")
     assert arabic_latin_vowels_conflict("سامي", "asim")
     assert arabic_latin_vowels_conflict("عمر", "ameer")
+
+
+# --- rules added for person names, candidate ranking, Arabic–Latin vowels and generic words ---------------------
+
+
+def test_organisation_words_are_name_words_between_persons():
+    index = NameIndex()
+    index.add("P1", "T", names=["Mohammad Islami"], entity_type="individual")
+    index.add("E1", "T", names=["Islamic Relief Front"], entity_type="entity")
+    assert [t.role for t in analyze("Mohammad Islami", generic=False)] == ["name", "name"]
+    result = index.screen("Mohammad Islami", entity_type="individual")
+    assert result.alert and result.best.entry_id == "P1"
+    assert "generic" not in result.best.explanation
+    # an organisation screened against organisations still reads its generic words
+    assert [t.role for t in analyze("Islamic Relief Front")] == ["generic", "generic", "generic"]
+
+
+def test_agreeing_year_of_birth_ranks_a_namesake_before_the_cut():
+    index = NameIndex()
+    for number in range(200):
+        index.add(f"N{number}", "T", names=["Muhammad Ahmad Khan"], entity_type="individual", dates_of_birth=["1980"])
+    index.add("OWN", "T", names=["Muhammad Ahmad Khan"], entity_type="individual", dates_of_birth=["1949"])
+    result = index.screen("Muhammad Ahmad", entity_type="individual", date_of_birth="1949")
+    assert any(m.entry_id == "OWN" and m.alert for m in result.matches)
+
+
+def test_a_name_written_twice_in_the_list_is_found():
+    index = NameIndex()
+    index.add("R1", "T", names=["Bahmanyar Morteza Bahmanyar"], entity_type="individual", dates_of_birth=["1952"])
+    result = index.screen("Bahmanyar Bahmanyar", entity_type="individual", date_of_birth="1952")
+    assert result.best is not None and result.best.entry_id == "R1"
+
+
+def test_arabic_latin_vowel_difference_is_accepted_when_the_other_parts_agree():
+    index = NameIndex()
+    index.add("V1", "T", names=["RUKAN RAZUKI ABD-AL-GHAFUR SULAIMAN AL-TIKRITI"], entity_type="individual")
+    result = index.screen("روكان رزوقي عبد الغفار سليمان التكريتي", entity_type="individual")
+    assert result.alert
+    assert "the vowels differ" in result.best.explanation
+    # alone, the same pair is still kept apart by the vowel rule
+    lone = NameIndex()
+    lone.add("V2", "T", names=["Ghafur"], entity_type="individual")
+    assert not lone.screen("الغفار", entity_type="individual").alert
+
+
+def test_pashto_and_urdu_letters_have_latin_keys():
+    for arabic, latin in [("ځدران", "Zadran"), ("ډاکټر", "Daktar"), ("ښکلی", "Shkali"), ("ړ", "r"), ("ڼ", "n")]:
+        assert set(arabic_keys(normalize_arabic(arabic))) & set(latin_keys(normalize_latin(latin)))
+
+
+def test_arabic_organisation_words_map_to_their_latin_concepts():
+    pairs = [("جبهة", "front"), ("حركة", "movement"), ("جماعة", "group"), ("تنظيم", "organisation")]
+    pairs += [("كتائب", "brigades"), ("سرايا", "brigades"), ("لواء", "brigade"), ("أنصار", "supporters")]
+    pairs += [("بليبيا", "Libya"), ("للصرافة", "exchange")]
+    for arabic, latin in pairs:
+        (a,) = analyze(arabic)
+        (b,) = analyze(latin)
+        assert a.role == b.role == "generic" and a.concept == b.concept, (arabic, latin)
+
+
+def test_a_misspelt_place_is_generic_in_an_organisation_name_only():
+    assert analyze("Leebyan Society")[0].concept == "place:libya"
+    assert analyze("Leebyan", generic=False)[0].role == "name"
+
+
+def test_a_listed_name_of_two_names_joined_by_a_slash():
+    index = NameIndex()
+    index.add("S1", "T", names=["AL-ITIHAAD AL-ISLAMIYA / AIAI"], entity_type="entity")
+    assert index.screen("الاتحاد الاسلامي", entity_type="entity").alert
+
+
+def _with_common_names(index: NameIndex) -> None:
+    """Fillers that make Ali and Ahmad as common in the index as they are on real lists."""
+    letters = "bdfgklmnprstz"
+    for number in range(120):
+        surname = "Qu" + letters[number % 13] + "a" + letters[(number // 13) % 13] + "ouni"
+        index.add(f"F{number:03d}", "TEST", names=[f"Ali Ahmad {surname}"], entity_type="individual")
+
+
+def test_arabic_latin_vowel_difference_needs_support_from_names_that_are_not_common():
+    index = NameIndex()
+    _with_common_names(index)
+    index.add("V3", "TEST", names=[("حامد علي أحمد", "original_script", "")], entity_type="individual")
+    index.add("V4", "TEST", names=[("حامد زرقطوني بلطاوي", "original_script", "")], entity_type="individual")
+    # Ahmed / حامد differ in their vowels; Ali and Ahmed agreeing besides is a coincidence of common names
+    common = index.screen("Ahmed Ali Ahmed", entity_type="individual")
+    assert "V3" not in alerting(common)
+    # two rare parts that agree vouch for the vowel difference
+    rare = index.screen("Ahmed Zarqatouni Baltawi", entity_type="individual")
+    assert "V4" in alerting(rare)
+    assert "the vowels differ" in rare.best.explanation
+
+
+def test_a_short_name_with_a_particle_is_no_acronym():
+    index = NameIndex()
+    index.add("K1", "TEST", names=["Abu Ruqa"], entity_type="individual")
+    assert "K1" in alerting(index.screen("Abbu Ruqe", entity_type="individual"))
+    index.add("K2", "TEST", names=["EDF"], entity_type="entity")
+    assert "K2" not in alerting(index.screen("EDV", entity_type="entity"))
+
+
+def test_an_article_split_from_its_name_by_a_slip():
+    index = NameIndex()
+    index.add("J1", "TEST", names=["Nasir Al-Zawbari"], entity_type="individual")
+    assert "J1" in alerting(index.screen("Nasir AlZ-awbari", entity_type="individual"))
+
+
+def test_an_arabic_word_split_after_two_letters_is_read_whole():
+    index = NameIndex()
+    index.add("W1", "TEST", names=["Zubair Maytchou"], entity_type="individual")
+    assert "W1" in alerting(index.screen("زبير ما يتشو", entity_type="individual"))
+
+
+def test_cached_similarities_give_the_same_results_and_follow_new_entries(index):
+    first = index.screen("Muhammad Ahmad Qasimi", entity_type="individual")
+    again = index.screen("Muhammad Ahmad Qasimi", entity_type="individual")
+    assert first == again
+    fresh = NameIndex()
+    fresh.add("N1", "TEST", names=["Qadir Zawbari"], entity_type="individual")
+    assert fresh.screen("Qadir Zawbari").alert
+    fresh.add("N2", "TEST", names=["Qadir Zawbari Nuri"], entity_type="individual")
+    assert {"N1", "N2"} <= {m.entry_id for m in fresh.screen("Qadir Zawbari").matches}
