@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from shafaf.core.exceptions import DomainError
@@ -18,6 +19,15 @@ def apply_domain_error(form, error: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+
+
+def refuse_on_form(form, error: DomainError) -> int:
+    """A service's refusal, on a page with a form: a 403 becomes Django's PermissionDenied; anything else is put
+    onto the form (apply_domain_error) and its HTTP status is answered, for the page to render the form again."""
+    if error.status == 403:
+        raise PermissionDenied(error.message) from error
+    apply_domain_error(form, error)
+    return error.status
 
 
 def htmx_template(request, full: str, partial: str) -> str:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from shafaf.accounts.choices import Role
 from shafaf.accounts.permissions import organization_ids_with_role
-from shafaf.projects.choices import ProjectStatus
+from shafaf.projects.choices import ACTIVE_STATUSES
 
 # The roles of the owning charity that register contracts and record disbursements.
 FINANCE_ROLES = (Role.CHARITY_ADMIN, Role.CHARITY_FINANCE)
-# The states in which money may be committed to or transferred for a project.
-ACTIVE_STATUSES = frozenset({ProjectStatus.APPROVED, ProjectStatus.IN_EXECUTION})
 
 
 def is_finance_officer(user, project) -> bool:
@@ -22,6 +20,7 @@ def is_finance_officer(user, project) -> bool:
 
 
 def project_accepts_money(project) -> bool:
+    """Money is committed to or transferred for a running licensed project only (approved or in execution)."""
     return project.status in ACTIVE_STATUSES
 
 
@@ -30,9 +29,9 @@ def can_register_contract(user, project) -> bool:
 
 
 def can_record_disbursement(user, contract) -> bool:
-    return is_finance_officer(user, contract.project) and project_accepts_money(contract.project)
+    return can_register_contract(user, contract.project)
 
 
 def can_attach_contract_document(user, contract) -> bool:
     """The signed contract is uploaded by the same roles, once, while the project is licensed."""
-    return is_finance_officer(user, contract.project) and project_accepts_money(contract.project)
+    return can_register_contract(user, contract.project)

@@ -34,23 +34,22 @@ def _visibility(user) -> Q | None:
     return condition
 
 
-def contracts_visible_to(user, queryset=None):
-    """The ministry and auditors see every contract; a charity's members see its own; a partner's reporter sees
-    the contracts signed with its partner; nobody else sees any (donors neither, for now)."""
-    queryset = Contract.objects.all() if queryset is None else queryset
+def _restrict(user, queryset):
     if not user.is_authenticated:
         return queryset.none()
     condition = _visibility(user)
     return queryset if condition is None else queryset.filter(condition)
+
+
+def contracts_visible_to(user, queryset=None):
+    """The ministry and auditors see every contract; a charity's members see its own; a partner's reporter sees
+    the contracts signed with its partner; nobody else sees any (donors neither, for now)."""
+    return _restrict(user, Contract.objects.all() if queryset is None else queryset)
 
 
 def disbursements_visible_to(user, queryset=None):
     """The disbursements under the contracts the user may see."""
-    queryset = Disbursement.objects.all() if queryset is None else queryset
-    if not user.is_authenticated:
-        return queryset.none()
-    condition = _visibility(user)
-    return queryset if condition is None else queryset.filter(condition)
+    return _restrict(user, Disbursement.objects.all() if queryset is None else queryset)
 
 
 def with_disbursed(queryset):

@@ -82,7 +82,7 @@ def not_licensed_refusal(project: Project) -> Conflict:
     )
 
 
-def _gate(project: Project, on_date: dt.date, action: str):
+def _gate(project: Project, on_date: dt.date):
     """The gate's answer for the project's partner on a date; PartnerRefused naming the date otherwise."""
     try:
         return partner_gate(
@@ -90,14 +90,18 @@ def _gate(project: Project, on_date: dt.date, action: str):
             on_date=on_date,
             country=project.country,
             project_model=project.project_model,
-            action=action,
         )
     except PartnerRefused as error:
-        raise PartnerRefused(
-            _("On %(date)s: %(reason)s") % {"date": on_date.isoformat(), "reason": error.message},
-            code=error.code,
-            fields=error.fields,
-        ) from error
+        raise _dated(error, on_date) from error
+
+
+def _dated(error: PartnerRefused, on_date: dt.date) -> PartnerRefused:
+    """The gate's refusal, its message naming the date it applies to."""
+    return PartnerRefused(
+        _("On %(date)s: %(reason)s") % {"date": on_date.isoformat(), "reason": error.message},
+        code=error.code,
+        fields=error.fields,
+    )
 
 
 def contract_register(
@@ -130,9 +134,9 @@ def contract_register(
     money = _amount(amount, currency)
     checked = _check_contract_file(file) if file is not None else None
 
-    _gate(project, signed_on, "contract.register")
+    _gate(project, signed_on)
     if signed_on != today:
-        _gate(project, today, "contract.register")
+        _gate(project, today)
 
     contract = Contract(
         project=project,
@@ -284,12 +288,7 @@ def disbursement_record(*, actor, contract: Contract, amount, paid_on: dt.date, 
         is_settlement = False
         if not status.allowed:
             if status.screening_blocked or not status.suspended:
-                error = refusal(status, partner=contract.partner, action="disbursement.record")
-                raise PartnerRefused(
-                    _("On %(date)s: %(reason)s") % {"date": paid_on.isoformat(), "reason": error.message},
-                    code=error.code,
-                    fields=error.fields,
-                )
+                raise _dated(refusal(status, partner=contract.partner), paid_on)
             problems = _settlement_problems(contract, status, paid_on)
             if problems:
                 raise PartnerRefused(

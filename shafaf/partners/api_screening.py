@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from shafaf.core.exceptions import NotAllowed
 
-from . import screening
+from . import permissions, screening
 from .choices import SanctionsEntityType
 from .forms_screening import HitFilter, VersionFilter
 from .models import SanctionsEntry, SanctionsListVersion, ScreeningHit
@@ -172,7 +172,7 @@ class SanctionsVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def check_permissions(self, request):
         super().check_permissions(request)
-        if not screening.can_view_screening(request.user):
+        if not permissions.can_view_screening(request.user):
             raise PermissionDenied()
 
     def get_queryset(self):
@@ -193,7 +193,7 @@ class ScreeningHitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     def check_permissions(self, request):
         super().check_permissions(request)
-        if not screening.can_view_screening(request.user):
+        if not permissions.can_view_screening(request.user):
             raise PermissionDenied()
 
     def get_queryset(self):
@@ -201,7 +201,7 @@ class ScreeningHitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     def _decide(self, request, service):
         hit = self.get_object()
-        if not screening.can_decide_hit(request.user):
+        if not permissions.can_decide_hit(request.user):
             raise NotAllowed(_("Only the ministry and accreditation officers decide on screening hits."))
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -231,7 +231,7 @@ class ScreenViewSet(viewsets.GenericViewSet):
 
     def check_permissions(self, request):
         super().check_permissions(request)
-        if not screening.can_screen(request.user):
+        if not permissions.can_screen(request.user):
             raise PermissionDenied()
 
     def create(self, request):

@@ -150,8 +150,8 @@ def seed_partners(
     say(f"partners: {summary['list']}")
     if flagged is not None:
         # A director who bears the Latin and Arabic name of a listed person (a name only: the reviewer decides).
-        entry = version.entries.filter(entity_type="individual").exclude(names=[]).order_by("entry_id")
-        listed = next((e for e in entry if any(n.get("kind") == "original_script" for n in e.names)), None)
+        entries = version.entries.filter(entity_type="individual").exclude(names=[]).order_by("entry_id")
+        listed = next((e for e in entries if any(n.get("kind") == "original_script" for n in e.names)), None)
         if listed is not None:
             original = next(n["text"] for n in listed.names if n.get("kind") == "original_script")
             try:

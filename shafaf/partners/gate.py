@@ -205,16 +205,16 @@ class PartnerRefused(DomainError):
     status = 409
 
 
-def partner_gate(partner, *, on_date: dt.date, country=None, project_model=None, action: str = "") -> GateStatus:
+def partner_gate(partner, *, on_date: dt.date, country=None, project_model=None) -> GateStatus:
     """Raises PartnerRefused naming every missing accreditation and every hit unless the partner is accredited
     and not blocked by screening on `on_date`; returns the status otherwise."""
     status = partner_gate_status(partner, on_date=on_date, country=country, project_model=project_model)
     if not status.allowed:
-        raise refusal(status, partner=partner, action=action)
+        raise refusal(status, partner=partner)
     return status
 
 
-def refusal(status: GateStatus, *, partner, action: str = "") -> PartnerRefused:
+def refusal(status: GateStatus, *, partner) -> PartnerRefused:
     code = "partner_screening_hit" if status.accredited else "partner_not_accredited"
     message = (
         _("The platform cannot deal with this partner (%(partner)s): a sanctions screening hit stands.")

@@ -42,7 +42,7 @@ class PartnerProfile(TimeStampedModel):
         _("registration authority"),
         max_length=20,
         blank=True,
-        help_text=_("The IATI organisation-identifier prefix of the register, for example GB-CHC or YE-MOSAL."),
+        help_text=_("The IATI organisation-identifier prefix of the register, for example GB-CHC or YE-MSAL."),
     )
     registration_number = models.CharField(_("registration number"), max_length=60, blank=True)
     website = models.URLField(_("website"), blank=True)

@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
-from shafaf.accounts.choices import CHARITY_ROLES, OVERSIGHT_ROLES, Role
+from shafaf.accounts.choices import CHARITY_ROLES, MINISTRY_ROLES, OVERSIGHT_ROLES, Role
 from shafaf.accounts.permissions import organization_ids_with_role
+
+from .choices import HitStatus
 
 MANAGER_ROLES = frozenset({Role.MINISTRY_ADMIN, Role.ACCREDITATION_OFFICER})
 # Roles that read every partner's full record (officers' dates of birth included).
@@ -77,10 +79,6 @@ def can_edit_partner(user, partner) -> bool:
     return can_manage_partners(user)
 
 
-def can_view_accreditations(user, partner) -> bool:
-    return can_view_partner(user, partner)
-
-
 def can_record_accreditation(user, authority: str | None = None) -> bool:
     """An accreditation officer records its own authority's accreditations (any of them when not given)."""
     authorities = officer_authorities(user)
@@ -94,3 +92,29 @@ def can_change_accreditation(user, accreditation) -> bool:
 
 def can_set_settlement_deadline(user, accreditation) -> bool:
     return can_change_accreditation(user, accreditation) or Role.MINISTRY_ADMIN in _roles(user)
+
+
+# --- sanctions lists and screening ----------------------------------------------------------------------------
+
+# Who confirms or clears a hit, and screens on request: the ministry and the accreditation officers.
+DECIDE_ROLES = frozenset(MINISTRY_ROLES | {Role.ACCREDITATION_OFFICER})
+
+
+def can_view_screening(user) -> bool:
+    """The lists, their versions, the screenings and the hits: the ministry, accreditation officers, auditors."""
+    return bool(_roles(user) & FULL_READ_ROLES)
+
+
+def can_decide_hit(user, hit=None) -> bool:
+    """Ministry reviewers and admins and accreditation officers confirm or clear a hit (not a superseded one)."""
+    return bool(_roles(user) & DECIDE_ROLES) and (hit is None or hit.status != HitStatus.SUPERSEDED)
+
+
+def can_screen(user) -> bool:
+    """Screening a partner now, or any name (the API's /screen/): the ministry and accreditation officers."""
+    return bool(_roles(user) & DECIDE_ROLES)
+
+
+def can_import_sanctions(user) -> bool:
+    """Loading a sanctions list version: ministry admins and accreditation officers."""
+    return bool(_roles(user) & MANAGER_ROLES)

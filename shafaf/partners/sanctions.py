@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from shafaf.audit import services as audit
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
 
+from . import permissions
 from .choices import HitStatus, SanctionsSource
 from .models import SanctionsEntry, SanctionsListVersion, ScreeningHit
 
@@ -126,9 +127,7 @@ def sanctions_import(
     is the command line), a malformed file (DomainError "malformed_file") and a file already loaded
     (Conflict "already_loaded", naming the version). With `rescreen`, every partner is re-screened after
     commit by the background worker."""
-    from .screening import can_import_sanctions
-
-    if actor is not None and not can_import_sanctions(actor):
+    if actor is not None and not permissions.can_import_sanctions(actor):
         raise NotAllowed(_("Only accreditation officers and ministry administrators load sanctions lists."))
     if source not in SanctionsSource.values:
         message = _("Choose the UN or the OFAC list.")

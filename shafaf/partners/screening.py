@@ -29,44 +29,19 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from shafaf.accounts.choices import MINISTRY_ROLES, OrganizationKind, Role
+from shafaf.accounts.choices import OrganizationKind
 from shafaf.accounts.models import Organization
 from shafaf.audit import services as audit
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
 
 from .choices import HitStatus, SanctionsEntityType, ScreeningTrigger
 from .models import Officer, PartnerName, SanctionsEntry, SanctionsListVersion, Screening, ScreeningHit
+from .permissions import can_decide_hit, can_screen, can_view_screening
 
-# --- who may do what ------------------------------------------------------------------------------------------
+# Who may see and decide: permissions.can_view_screening, can_decide_hit, can_screen, can_import_sanctions.
 
-DECIDE_ROLES = frozenset(MINISTRY_ROLES | {Role.ACCREDITATION_OFFICER})
-VIEW_ROLES = frozenset(DECIDE_ROLES | {Role.AUDITOR})
-IMPORT_ROLES = frozenset({Role.MINISTRY_ADMIN, Role.ACCREDITATION_OFFICER})
 DECISION_REASON_MAX_LENGTH = 4000
 MAX_QUERY_CHARACTERS = 2000  # longer input is refused before it reaches the matcher
-
-
-def _has_role(user, roles) -> bool:
-    return bool(user is not None and user.is_authenticated and user.roles() & roles)
-
-
-def can_view_screening(user) -> bool:
-    """The lists, their versions, the screenings and the hits: the ministry, accreditation officers, auditors."""
-    return _has_role(user, VIEW_ROLES)
-
-
-def can_decide_hit(user, hit: ScreeningHit | None = None) -> bool:
-    """Ministry reviewers and admins and accreditation officers confirm or clear a hit (not a superseded one)."""
-    return _has_role(user, DECIDE_ROLES) and (hit is None or hit.status != HitStatus.SUPERSEDED)
-
-
-def can_screen(user) -> bool:
-    """Screening a partner now, or any name (the API's /screen/): the ministry and accreditation officers."""
-    return _has_role(user, DECIDE_ROLES)
-
-
-def can_import_sanctions(user) -> bool:
-    return _has_role(user, IMPORT_ROLES)
 
 
 # --- selectors ------------------------------------------------------------------------------------------------
@@ -105,21 +80,6 @@ def hit_get(user, pk) -> ScreeningHit:
     except (TypeError, ValueError):
         raise Http404 from None
     return get_object_or_404(hits_visible_to(user), pk=pk)
-
-
-def latest_screenings(partner, limit: int = 10):
-    return Screening.objects.filter(partner=partner).select_related("officer", "screened_by")[:limit]
-
-
-def partner_hits(partner):
-    return (
-        ScreeningHit.objects.filter(partner=partner)
-        .select_related("officer", "version", "entry", "decided_by")
-        .annotate(
-            open_first=Case(When(status=HitStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-        .order_by("open_first", "-found_at", "-id")
-    )
 
 
 def rescreen_progress(version: SanctionsListVersion) -> dict:

@@ -69,7 +69,7 @@ def accredited_on(day: dt.date) -> Q:
 
 def with_flags(queryset, day: dt.date | None = None):
     """Each partner annotated with `is_accredited` (both ministries, today) and `blocking_hits` (open or
-    confirmed screening hits) and `open_hits`, in one query."""
+    confirmed screening hits) and `is_screened`, in one query."""
     day = day or timezone.localdate()
     return queryset.annotate(
         is_accredited=accredited_on(day),

@@ -239,6 +239,11 @@ def _iati_org_id(agency: str, number: str) -> str:
     return f"{agency}-{number}" if agency and number else ""
 
 
+def _iati_taken(iati: str) -> Conflict:
+    message = _("An organisation with the identifier %(id)s is already registered.") % {"id": iati}
+    return Conflict(message, code="duplicate", fields={"registration_number": [message]})
+
+
 # --- names, addresses, officers: building and checking --------------------------------------------------------
 
 
@@ -370,8 +375,7 @@ def partner_register(
             raise _duplicate_error(duplicate, field)
         iati = _iati_org_id(values["registration_agency"], values["registration_number"])
         if iati and Organization.objects.filter(iati_org_id=iati).exists():
-            message = _("An organisation with the identifier %(id)s is already registered.") % {"id": iati}
-            raise Conflict(message, code="duplicate", fields={"registration_number": [message]})
+            raise _iati_taken(iati)
         partner = Organization.objects.create(
             kind=OrganizationKind.PARTNER,
             slug=_unique_slug(values["name_en"]),
@@ -433,8 +437,7 @@ def partner_update(*, actor, partner: Organization, **changes) -> Organization:
         iati = _iati_org_id(after["registration_agency"], after["registration_number"])
         if iati != partner.iati_org_id and (iati or "registration_number" in diff or "registration_agency" in diff):
             if iati and Organization.objects.filter(iati_org_id=iati).exclude(pk=partner.pk).exists():
-                message = _("An organisation with the identifier %(id)s is already registered.") % {"id": iati}
-                raise Conflict(message, code="duplicate", fields={"registration_number": [message]})
+                raise _iati_taken(iati)
             partner.iati_org_id = iati
         partner.save()
         if profile is None:
@@ -747,11 +750,7 @@ def accreditation_record(
     try:
         with transaction.atomic():
             if Accreditation.objects.filter(authority=authority, number=number).exists():
-                message = _("%(authority)s already has an accreditation numbered %(number)s.") % {
-                    "authority": Authority(authority).label,
-                    "number": number,
-                }
-                raise DomainError(message, code="duplicate", fields={"number": [message]})
+                raise _number_taken(authority, number)
             accreditation = Accreditation.objects.create(
                 partner=partner,
                 authority=authority,
@@ -775,16 +774,20 @@ def accreditation_record(
     except IntegrityError as error:
         for document in saved:
             document.file.delete(save=False)
-        message = _("%(authority)s already has an accreditation numbered %(number)s.") % {
-            "authority": Authority(authority).label,
-            "number": number,
-        }
-        raise DomainError(message, code="duplicate", fields={"number": [message]}) from error
+        raise _number_taken(authority, number) from error
     except Exception:
         for document in saved:
             document.file.delete(save=False)
         raise
     return accreditation
+
+
+def _number_taken(authority: str, number: str) -> DomainError:
+    message = _("%(authority)s already has an accreditation numbered %(number)s.") % {
+        "authority": Authority(authority).label,
+        "number": number,
+    }
+    return DomainError(message, code="duplicate", fields={"number": [message]})
 
 
 def _check_reason(reason: str, required: bool = True) -> str:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.accounts.choices import Authority
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import apply_domain_error, flash_saved, htmx_template
+from shafaf.core.views import flash_saved, htmx_template, refuse_on_form
 
 from . import importers, permissions, selectors, services
 from .choices import AccreditationStatus
@@ -165,10 +165,7 @@ def _save_then_back(request, partner, form, save, *, anchor: str, form_name: str
         try:
             save()
         except DomainError as error:
-            if error.status == 403:
-                raise PermissionDenied(error.message) from error
-            apply_domain_error(form, error)
-            status = error.status
+            status = refuse_on_form(form, error)
         else:
             if done:
                 messages.success(request, done)
@@ -208,10 +205,7 @@ def partner_form_view(request, pk: int | None = None):
                     partner = services.partner_update(actor=request.user, partner=partner, **data)
                     flash_saved(request)
             except DomainError as error:
-                if error.status == 403:
-                    raise PermissionDenied(error.message) from error
-                apply_domain_error(form, error)
-                status = error.status
+                status = refuse_on_form(form, error)
             else:
                 return redirect("partners:partner_detail", pk=partner.pk)
     return render(request, "partners/partner_form.html", {"form": form, "partner": partner}, status=status)
@@ -349,10 +343,7 @@ def accreditation_action_view(action: str):
                         actor=user, accreditation=accreditation, deadline=data["settlement_deadline"]
                     )
             except DomainError as error:
-                if error.status == 403:
-                    raise PermissionDenied(error.message) from error
-                apply_domain_error(form, error)
-                status = error.status
+                status = refuse_on_form(form, error)
             else:
                 done = {
                     "suspend": _("The accreditation is suspended."),
@@ -383,10 +374,7 @@ def accreditation_document_add_view(request, pk: int, accreditation_pk: int):
                 title=form.cleaned_data["title"],
             )
         except DomainError as error:
-            if error.status == 403:
-                raise PermissionDenied(error.message) from error
-            apply_domain_error(form, error)
-            status = error.status
+            status = refuse_on_form(form, error)
         else:
             messages.success(request, _("The document is attached."))
             return redirect(reverse("partners:partner_detail", args=[partner.pk]) + "#accreditations")

@@ -15,16 +15,16 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from shafaf.accounts.choices import OrganizationKind
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import apply_domain_error, htmx_template
+from shafaf.core.views import htmx_template, refuse_on_form
 
-from . import screening
+from . import permissions, screening
 from .choices import ScreeningTrigger
 from .forms_screening import DecisionForm, HitFilter, UploadForm, VersionFilter
 from .sanctions import sanctions_import
 
 
 def _require_view(request) -> None:
-    if not screening.can_view_screening(request.user):
+    if not permissions.can_view_screening(request.user):
         raise PermissionDenied
 
 
@@ -40,7 +40,7 @@ def version_list_view(request):
         "filter": filterset,
         "page": page,
         "current": screening.current_versions(),
-        "can_import": screening.can_import_sanctions(request.user),
+        "can_import": permissions.can_import_sanctions(request.user),
     }
     template = htmx_template(request, "partners/screening/version_list.html", "partners/screening/_version_table.html")
     return render(request, template, context, status=200 if valid else 400)
@@ -73,7 +73,7 @@ def version_progress_view(request, pk: int):
 def upload_view(request):
     """Accreditation officers and ministry admins load a new version of a list; the file is parsed and stored
     now, every partner is re-screened in the background."""
-    if not screening.can_import_sanctions(request.user):
+    if not permissions.can_import_sanctions(request.user):
         raise PermissionDenied
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200
@@ -85,10 +85,7 @@ def upload_view(request):
                     actor=request.user, source=form.cleaned_data["source"], path_or_file=form.path_or_file()
                 )
             except DomainError as error:
-                if error.status == 403:
-                    raise PermissionDenied(error.message) from error
-                apply_domain_error(form, error)
-                status = error.status
+                status = refuse_on_form(form, error)
             else:
                 messages.success(
                     request,
@@ -115,7 +112,7 @@ def _hit_context(request, hit, form=None, failed: str = "") -> dict:
     return {
         "hit": hit,
         "entry": hit.entry,
-        "can_decide": screening.can_decide_hit(request.user, hit),
+        "can_decide": permissions.can_decide_hit(request.user, hit),
         "form": form or DecisionForm(),
         "failed": failed,
     }
@@ -135,7 +132,7 @@ def hit_decision_view(decision: str):
     def view(request, pk: int):
         _require_view(request)
         hit = screening.hit_get(request.user, pk)
-        if not screening.can_decide_hit(request.user):
+        if not permissions.can_decide_hit(request.user):
             raise PermissionDenied
         form = DecisionForm(request.POST)
         status = 400
@@ -143,10 +140,7 @@ def hit_decision_view(decision: str):
             try:
                 service(actor=request.user, hit=hit, reason=form.cleaned_data["reason"])
             except DomainError as error:
-                if error.status == 403:
-                    raise PermissionDenied(error.message) from error
-                apply_domain_error(form, error)
-                status = error.status
+                status = refuse_on_form(form, error)
             else:
                 done = {
                     "confirm": _("The hit is confirmed: the partner is blocked."),
@@ -172,7 +166,7 @@ def partner_screen_view(request, pk: int):
     """Screens a partner now (the ministry and accreditation officers), then goes back where the user was."""
     _require_view(request)
     partner = get_object_or_404(Organization, pk=pk, kind=OrganizationKind.PARTNER)
-    if not screening.can_screen(request.user):
+    if not permissions.can_screen(request.user):
         raise PermissionDenied
     try:
         screenings = screening.screen_partner(actor=request.user, partner=partner, trigger=ScreeningTrigger.MANUAL)

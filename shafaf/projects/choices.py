@@ -66,6 +66,8 @@ LICENSED_STATUSES = frozenset(
         ProjectStatus.SUSPENDED,
     }
 )
+# States in which a licensed project is running: it takes contracts and money, and the alert rules watch it.
+ACTIVE_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.IN_EXECUTION)
 # Bootstrap's colour for each state's badge.
 STATUS_BADGES = {
     ProjectStatus.DRAFT: "secondary",

@@ -305,12 +305,12 @@ def _partner_gate(*, actor, project: Project, action: str) -> None:
     if action == ProjectAction.SUBMIT:
         status = gate.partner_gate_status(partner, **scope)
         if not status.accredited:
-            raise gate.refusal(status, partner=partner, action=action)
+            raise gate.refusal(status, partner=partner)
         from shafaf.partners.choices import ScreeningTrigger
         from shafaf.partners.screening import screen_partner
 
         screen_partner(actor=actor, partner=partner, trigger=ScreeningTrigger.SUBMISSION, project=project)
-    gate.partner_gate(partner, **scope, action=action)
+    gate.partner_gate(partner, **scope)
 
 
 def _label(action: str) -> str:

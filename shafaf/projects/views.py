@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import apply_domain_error, flash_saved, htmx_template
+from shafaf.core.views import apply_domain_error, flash_saved, htmx_template, refuse_on_form
 
 from . import permissions, selectors, services, workflow
 from .filters import ProjectFilter
@@ -255,9 +255,7 @@ def _save_then_back(request, project, form, save, *, anchor: str, form_name: str
         try:
             save()
         except DomainError as error:
-            if error.status == 403:
-                raise PermissionDenied(error.message) from error
-            apply_domain_error(form, error)
+            refuse_on_form(form, error)
         else:
             flash_saved(request)
             return redirect(reverse("projects:project_detail", args=[project.pk]) + f"#{anchor}")

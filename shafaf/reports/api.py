@@ -157,9 +157,9 @@ class ProgressReportViewSet(
         report = services.report_update(actor=request.user, report=report, **serializer.validated_data)
         return Response(self.get_serializer(report).data)
 
-    def _review(self, request, service, allowed: bool):
+    def _review(self, request, service):
         report = self.get_object()
-        if not allowed:
+        if not permissions.can_review_reports(request.user):
             raise NotAllowed(_("Only the ministry reviews progress reports."))
         serializer = ReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -178,9 +178,9 @@ class ProgressReportViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """The ministry accepts a submitted report. Audited."""
-        return self._review(request, services.report_accept, permissions.can_review_reports(request.user))
+        return self._review(request, services.report_accept)
 
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_report(self, request, pk=None):
         """The ministry returns a submitted report with a comment (required). Audited."""
-        return self._review(request, services.report_return, permissions.can_review_reports(request.user))
+        return self._review(request, services.report_return)

@@ -26,10 +26,11 @@ def can_write_reports(user, project) -> bool:
     return user.is_authenticated and is_charity_member(user, project)
 
 
-def can_review_report(user, report=None) -> bool:
-    """Only the ministry accepts or returns a report, once submitted."""
-    return is_ministry(user) and (report is None or report.status == ReportStatus.SUBMITTED)
-
-
 def can_review_reports(user) -> bool:
+    """Only the ministry accepts or returns reports."""
     return is_ministry(user)
+
+
+def can_review_report(user, report) -> bool:
+    """The ministry reviews a report once it is submitted."""
+    return can_review_reports(user) and report.status == ReportStatus.SUBMITTED

@@ -67,6 +67,12 @@ def _evidence(project, evidence) -> list[ProjectDocument]:
     return documents
 
 
+def _check_known(fields) -> None:
+    unknown = set(fields) - set(REPORT_FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+
+
 def _check_indicators(values) -> dict:
     if values in (None, ""):
         return {}
@@ -84,9 +90,7 @@ def report_create(*, actor, project, period_start: dt.date | None = None, eviden
     given), by a member of the owner charity."""
     if not permissions.can_create_report(actor, project):
         raise NotAllowed(_("You cannot write a progress report for this project."))
-    unknown = set(fields) - set(REPORT_FIELDS)
-    if unknown:
-        raise DomainError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    _check_known(fields)
     if schedule_of(project) is None:
         raise Conflict(_("This project has no report schedule yet."), code="no_schedule")
     periods = open_periods(project)
@@ -123,9 +127,7 @@ def report_update(*, actor, report: ProgressReport, evidence=None, **fields) -> 
     """Changes a draft or returned report's narrative, indicator values and evidence."""
     if not permissions.can_edit_report(actor, report):
         raise NotAllowed(_("This report cannot be edited now."))
-    unknown = set(fields) - set(REPORT_FIELDS)
-    if unknown:
-        raise DomainError(_("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    _check_known(fields)
     if "indicator_values" in fields:
         fields["indicator_values"] = _check_indicators(fields["indicator_values"])
     with transaction.atomic():

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import apply_domain_error
+from shafaf.core.views import refuse_on_form
 from shafaf.projects.selectors import project_get
 
 from . import permissions, selectors, services
@@ -62,10 +62,7 @@ def report_form_view(request, pk: int, report_pk: int | None = None):
                 else:
                     report = services.report_update(actor=request.user, report=report, **data)
             except DomainError as error:
-                if error.status == 403:
-                    raise PermissionDenied(error.message) from error
-                apply_domain_error(form, error)
-                status = error.status
+                status = refuse_on_form(form, error)
             else:
                 messages.success(request, _("The report is saved."))
                 return redirect("reports:report_detail", project.pk, report.pk)
@@ -115,10 +112,7 @@ def report_action_view(action: str):
                 else:
                     services.report_return(actor=user, report=report, comment=form.cleaned_data["comment"])
             except DomainError as error:
-                if error.status == 403:
-                    raise PermissionDenied(error.message) from error
-                apply_domain_error(form, error)
-                status = error.status
+                status = refuse_on_form(form, error)
             else:
                 done = {
                     "submit": _("The report is submitted to the ministry."),

@@ -273,7 +273,7 @@ def test_a_screening_hit_blocks_even_a_settlement(world, project):
     screening_hit(world)
     with pytest.raises(PartnerRefused) as caught:
         pay(world, contract, paid_on=dt.date(2026, 7, 1))  # would be a valid settlement without the hit
-    assert caught.value.code != "settlement_refused"
+    assert caught.value.code == "partner_not_accredited"  # refused by the gate, not as a settlement
     assert "Sanctions screening hit" in " ".join(caught.value.fields["partner"])
     assert not Disbursement.objects.exists()
 

@@ -266,7 +266,7 @@ class Migration(migrations.Migration):
                     "registration_agency",
                     models.CharField(
                         blank=True,
-                        help_text="The IATI organisation-identifier prefix of the register, for example GB-CHC or YE-MOSAL.",
+                        help_text="The IATI organisation-identifier prefix of the register, for example GB-CHC or YE-MSAL.",
                         max_length=20,
                         verbose_name="registration authority",
                     ),

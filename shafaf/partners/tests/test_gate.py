@@ -129,12 +129,14 @@ def test_submission_is_refused_without_both_accreditations(world):
     assert Project.objects.get(pk=world.project_a.pk).status == "draft"
 
 
-def test_submission_screens_the_partner_and_is_refused_on_a_standing_hit(world):
+def test_submission_screens_the_partner_and_its_officers(world):
+    from shafaf.partners.models import Officer
+
+    officer = Officer.objects.create(partner=world.partner, role="head", name_en="Sami Haddad", nationality="SD")
     project = submit(world)
     assert project.status == "submitted"
     screenings = Screening.objects.filter(partner=world.partner, trigger="submission", project=project)
-    assert screenings.exists()
-    project_services.project_transition(actor=world.najat, project=project, action="cancel", reason="Re-plan")
+    assert {screening.officer_id for screening in screenings} == {None, officer.pk}
 
 
 def test_submission_is_refused_while_a_hit_is_open(world):

@@ -28,16 +28,13 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shafaf.projects.choices import ProjectStatus
+from shafaf.projects.choices import ACTIVE_STATUSES, ProjectStatus
 from shafaf.projects.rulebook.checks import load_interface
 
 from .models import AlertSeverity
 
 OWNER_CHARITY = "charity"
 OWNER_MINISTRY = "ministry"
-
-# The projects the rules look at: licensed and not finished.
-ACTIVE_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.IN_EXECUTION)
 
 STATUS_UNCHANGED_MONTHS = 6  # approved or in execution, and no change of state for this many months
 PAST_PLANNED_END_GRACE_DAYS = 0  # in execution this many days after its planned end

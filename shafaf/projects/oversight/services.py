@@ -149,7 +149,11 @@ def alert_acknowledge(*, actor, alert: Alert, comment: str) -> Alert:
         raise DomainError(
             _("Please correct the errors below."),
             code="invalid",
-            fields={"comment": [_("Keep the comment under 2,000 characters.")]},
+            fields={
+                "comment": [
+                    _("The comment is too long (at most %(max)s characters).") % {"max": f"{COMMENT_MAX_LENGTH:,}"}
+                ]
+            },
         )
     with transaction.atomic():
         now = timezone.now()

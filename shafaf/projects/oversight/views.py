@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import apply_domain_error
+from shafaf.core.views import refuse_on_form
 
 from . import permissions, selectors, services
 from .forms import AcknowledgeForm
@@ -46,10 +46,7 @@ def alert_acknowledge_view(request, pk: int):
         try:
             services.alert_acknowledge(actor=request.user, alert=alert, comment=form.cleaned_data["comment"])
         except DomainError as error:
-            if error.status == 403:
-                raise PermissionDenied(error.message) from error
-            apply_domain_error(form, error)
-            status = error.status
+            status = refuse_on_form(form, error)
         else:
             messages.success(request, _("The alert is acknowledged."))
             return redirect("oversight:alert_list")

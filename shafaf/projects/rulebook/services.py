@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from shafaf.audit import services as audit
 from shafaf.core.exceptions import DomainError, NotAllowed
+from shafaf.projects.choices import ProjectStatus
 
 from . import checks, engine, permissions, selectors
 from .engine import CheckResult, EffectiveSetting, blocking_failures
@@ -19,8 +20,13 @@ from .models import CheckResultRecord, RulebookRun, RuleSetting, Severity, Stage
 
 __all__ = ["CheckResult", "RunResults", "blocking_failures", "rule_setting_update", "rulebook_run"]
 
-# The statuses whose projects the nightly run checks. String literals: the lifecycle brings them.
-NIGHTLY_STATUSES = ("submitted", "under_review", "approved", "in_execution")
+# The statuses whose projects the nightly run checks.
+NIGHTLY_STATUSES = (
+    ProjectStatus.SUBMITTED,
+    ProjectStatus.UNDER_REVIEW,
+    ProjectStatus.APPROVED,
+    ProjectStatus.IN_EXECUTION,
+)
 
 
 class RunResults(list):
