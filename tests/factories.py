@@ -243,3 +243,36 @@ def attach_required_documents(project, actor) -> list:
         )
         for item in missing_project_documents(project)
     ]
+
+
+def budget(world, project, lines=None, *, licence: str | None = "12.5", reason: str = "", actor=None):
+    """A budget version of `project` through the service (the original, or a revision when it has one), entered by
+    its charity's admin; an import when the project is past its draft. With `licence` (percent text), the charity's
+    licensed administrative share is set first when the ministry has set none, so that the rulebook's budget
+    checks pass. Default lines: programme 10,000.000 and administration 500.000 (4.76 %)."""
+    from shafaf.finance import budgets
+    from shafaf.finance.models import AdminShareLicence
+    from shafaf.finance.permissions import BUDGET_DRAFT_STATUSES
+
+    if licence is not None and not AdminShareLicence.objects.filter(charity=project.charity).exists():
+        budgets.admin_share_licence_set(actor=world.ministry_admin, charity=project.charity, percent=licence)
+    if lines is None:
+        lines = [
+            {"category": "programme", "name_ar": "حفر البئر", "name_en": "Drilling the well", "amount": "10000.000"},
+            {
+                "category": "administration",
+                "name_ar": "مصاريف إدارية",
+                "name_en": "Administration",
+                "amount": "500.000",
+            },
+        ]
+    if actor is None:
+        actor = world.najat if project.charity_id == world.charity_a.pk else world.rahma
+    number = project.budget_versions.count() + 1
+    return budgets.budget_version_create(
+        actor=actor,
+        project=project,
+        lines=lines,
+        reason=reason or ("" if number == 1 else "Revised estimate"),
+        source="entered" if project.status in BUDGET_DRAFT_STATUSES else "import",
+    )

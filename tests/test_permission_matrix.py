@@ -204,6 +204,26 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /projects/{project_a}/contracts/":              (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
     "GET /projects/{project_b}/contracts/":              (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
     "GET /api/v1/contracts/":                            (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    # --- budget deviations (shafaf/finance): the charity and oversight read; the queue and settings: the ministry ---
+    "GET /projects/{project_a}/deviations/":             (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_a_submitted}/deviations/":   (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_b}/deviations/":             (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /finance/deviations/":                          (200,  200,  403, 403,  403,  403,  403,  403,  403,  403),
+    "GET /finance/settings/":                            (200,  200,  403, 403,  403,  403,  403,  403,  403,  403),
+    "GET /api/v1/deviations/":                           (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    # --- earned value, statements, portfolio (shafaf/finance): the charity and oversight read; no partner, no donor ---
+    "GET /projects/{project_a}/earned-value/":           (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_a_submitted}/statement/":    (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_b}/statement/":              (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /projects/{project_a}/statement/xlsx/":         (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_b}/statement/pdf/":          (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /finance/charities/charity-a/statement/":       (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /finance/charities/charity-b/statement/xlsx/":  (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "GET /finance/portfolio/":                           (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    # --- exchange rates (shafaf/finance): public knowledge for the platform's staff; kept by the ministry's admin ---
+    "GET /finance/rates/":                               (200,  200,  200, 200,  200,  200,  200,  403,  403,  200),
+    "GET /api/v1/exchange-rates/":                       (200,  200,  200, 200,  200,  200,  200,  403,  403,  200),
+    "POST /api/v1/exchange-rates/":                      (403,  201,  403, 403,  403,  403,  403,  403,  403,  403),
     # --- API: organisations ---
     "GET /api/v1/organizations/":                        (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
     "GET /api/v1/organizations/{charity_b}/":            (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
@@ -396,12 +416,13 @@ BODIES = {
     "POST /api/v1/projects/ (invalid)": lambda o: {"title_en": ["not", "a", "string"]},
     "PATCH /api/v1/organizations/{charity_b}/ (invalid)": lambda o: {"name_en": "", "iati_org_id": "!"},
     "POST /api/v1/organizations/ (invalid)": lambda o: {"kind": "spaceship"},
+    "POST /api/v1/exchange-rates/": lambda o: {"currency": "USD", "on_date": "2025-01-01", "rate": "0.3031"},
 }
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # The ministry's work pages (not records): the ministry's alone, the auditor included out (403). What they list
 # the auditor reads elsewhere (the review queue's projects are in /projects/).
-MINISTRY_WORK_PAGES = {"GET /projects/review/"}
+MINISTRY_WORK_PAGES = {"GET /projects/review/", "GET /finance/deviations/", "GET /finance/settings/"}
 PROJECT_OBJECTS = {"project_a": "A", "project_a_submitted": "A", "project_b": "B"}
 
 

@@ -6,6 +6,10 @@ from rest_framework.routers import DefaultRouter
 from shafaf.accounts.api import OrganizationViewSet
 from shafaf.audit.api import AuditEventViewSet
 from shafaf.finance.api import ContractViewSet, DisbursementViewSet
+from shafaf.finance.api_budgets import BudgetVersionViewSet
+from shafaf.finance.api_deviations import DeviationViewSet
+from shafaf.finance.api_expenditures import ExpenditureViewSet
+from shafaf.finance.api_rates import ExchangeRateViewSet
 from shafaf.partners.api import AccreditationViewSet, OfficerViewSet, PartnerViewSet
 from shafaf.partners.api_screening import SanctionsVersionViewSet, ScreeningHitViewSet, ScreenViewSet
 from shafaf.projects.api import PhaseViewSet, ProjectViewSet
@@ -31,6 +35,10 @@ router.register("screening-hits", ScreeningHitViewSet, basename="screening-hit")
 router.register("screen", ScreenViewSet, basename="screen")
 router.register("contracts", ContractViewSet, basename="contract")
 router.register("disbursements", DisbursementViewSet, basename="disbursement")
+router.register("expenditures", ExpenditureViewSet, basename="expenditure")
+router.register("budget-versions", BudgetVersionViewSet, basename="budget-version")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+router.register("deviations", DeviationViewSet, basename="deviation")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -41,6 +41,7 @@ __all__ = [
     "TooManyDecimals",
     "UnknownCurrency",
     "convert",
+    "convert_fraction",
     "format_amount",
     "format_money",
     "known_currencies",
@@ -491,9 +492,18 @@ def convert(money: Money, to_currency: str, rate: int | Decimal, *, rounding: st
                 code="invalid_rate",
             )
         return money
-    numerator = money.minor * num * 10 ** _minor_units()[target]
-    denominator = den * 10**money.digits
-    return Money(_round_ratio(numerator, denominator, rounding), target)
+    return convert_fraction(money, target, num, den, rounding=rounding)
+
+
+def convert_fraction(money: Money, to_currency: str, numerator: int, denominator: int, *, rounding: str) -> Money:
+    """``money`` in ``to_currency`` at the exact rate ``numerator / denominator`` (major units of ``to_currency``
+    per major unit of ``money.currency``, both positive ints), rounded once with the named mode. Used to cross
+    two rates without rounding the cross rate."""
+    target = _normalise_code(to_currency)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (numerator, denominator)):
+        raise InvalidAmount(_("An exchange rate must be positive."), code="invalid_rate")
+    scaled = money.minor * numerator * 10 ** _minor_units()[target]
+    return Money(_round_ratio(scaled, denominator * 10**money.digits, _check_rounding(rounding)), target)
 
 
 # --------------------------------------------------------------------------------------------------

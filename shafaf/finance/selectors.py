@@ -1,13 +1,14 @@
 """Every read of contracts and disbursements, already filtered to what the user may see.
 
-Interfaces other apps call: `disbursements_after(project, date)`. The budget interfaces named by the rulebook
-and the oversight rules (project_budget_summary, administrative_share, expenditures_after) belong to the
-budgets issue and are deliberately not defined here, so that their checks say "not available yet"."""
+Interfaces other apps call: `disbursements_after(project, date)`, and the budget interfaces named by the rulebook
+and the oversight rules: `project_budget_summary(project)`, `administrative_share(project)` and
+`expenditures_after(project, date)`. Other reads of budgets are in selectors_budgets.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
@@ -150,3 +151,54 @@ def disbursements_after(project, date: dt.date):
 def money_text(money: Money) -> str:
     """An amount for a page: Western digits with grouping and the currency's code ("1,250.500 KWD")."""
     return f"{format_amount(money)} {money.currency}"
+
+
+# --- the budget interfaces (shafaf.projects.rulebook.checks, shafaf.projects.oversight.rules) --------------------
+
+
+def _current_budget(project):
+    from .models import BudgetVersion
+
+    return BudgetVersion.objects.filter(project=project).order_by("-number").first()
+
+
+def project_budget_summary(project) -> dict | None:
+    """None when the project has no budget; else its current version's total (minor units), its currency and the
+    number of lines with an amount above zero in it."""
+    version = _current_budget(project)
+    if version is None:
+        return None
+    lines = version.line_amounts.filter(amount_minor__gt=0).count()
+    return {"total_minor": int(version.total_minor), "currency": version.currency, "lines": lines}
+
+
+def _percent_of(part: int, whole: int) -> Decimal:
+    """part / whole × 100, rounded to 0.01 with ROUND_HALF_UP, exactly (integers only; whole > 0, part >= 0)."""
+    hundredths, remainder = divmod(part * 10000, whole)
+    if 2 * remainder >= whole:
+        hundredths += 1
+    return Decimal(hundredths).scaleb(-2).quantize(Decimal("0.01"))
+
+
+def administrative_share(project) -> dict | None:
+    """None when the share cannot be computed (no budget, or a budget of zero); else the administration lines'
+    share of the current budget in percent (Decimal, 0.01, ROUND_HALF_UP) and the charity's licensed percentage
+    (Decimal, or None when the ministry has set none)."""
+    from .models import AdminShareLicence
+
+    version = _current_budget(project)
+    if version is None or version.total_minor <= 0:
+        return None
+    licence = AdminShareLicence.objects.filter(charity_id=project.charity_id).first()
+    licensed = Decimal(licence.percent_bp).scaleb(-2).quantize(Decimal("0.01")) if licence is not None else None
+    return {
+        "share_percent": _percent_of(int(version.admin_minor), int(version.total_minor)),
+        "licensed_percent": licensed,
+    }
+
+
+def expenditures_after(project, date: dt.date):
+    """The project's expenditures dated after `date` (for instance its planned end), oldest first."""
+    from .models import Expenditure
+
+    return Expenditure.objects.filter(project=project, spent_on__gt=date).order_by("spent_on", "id")

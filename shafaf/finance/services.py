@@ -22,8 +22,8 @@ from shafaf.partners.gate import PartnerRefused, partner_gate, partner_gate_stat
 from shafaf.projects.models import Project
 from shafaf.projects.services import check_upload
 
-from . import permissions
-from .models import Contract, Disbursement
+from . import ledger, permissions, rates, rollup
+from .models import Contract, Disbursement, Tranche
 from .selectors import disbursed_total, money_text
 
 # A signed contract is a PDF or a scan of it.
@@ -247,11 +247,17 @@ def _settlement_problems(contract: Contract, status, paid_on: dt.date) -> list[s
     return list(dict.fromkeys(problems))
 
 
-def disbursement_record(*, actor, contract: Contract, amount, paid_on: dt.date, reference: str) -> Disbursement:
+def disbursement_record(
+    *, actor, contract: Contract, amount, paid_on: dt.date, reference: str, tranche: Tranche | None = None
+) -> Disbursement:
     """Records a transfer to the partner under a contract: by the charity's administrators and finance officers,
     for a licensed project, in the contract's currency, never beyond the contract's amount, with a partner the
     gate lets through on `paid_on`. A suspended partner is paid only as a settlement (is_settlement): a
-    contract signed before the suspension, its signed copy uploaded, on or before the ministry's deadline."""
+    contract signed before the suspension, its signed copy uploaded, on or before the ministry's deadline.
+
+    The transfer may pay a planned tranche of the contract. Its amount is also kept in the project's currency at
+    the ministry's rate of `paid_on` (refused when there is none), posted to the ledger (the charity's bank to the
+    partner's advance) and added to the project's roll-ups, all in the same transaction."""
     project = contract.project
     if not permissions.is_finance_officer(actor, project):
         raise NotAllowed(_("Only the charity's administrators and finance officers record disbursements."))
@@ -273,6 +279,12 @@ def disbursement_record(*, actor, contract: Contract, amount, paid_on: dt.date, 
             % {"date": contract.signed_on.isoformat()},
         )
     money = _amount(amount, contract.currency)
+    if tranche is not None and tranche.contract_id != contract.pk:
+        raise _invalid("tranche", _("This tranche belongs to another contract."))
+    try:
+        conversion = rates.convert_on(money, project.currency, paid_on)
+    except rates.RateMissing as error:
+        raise _invalid("paid_on", error.message) from error
 
     with transaction.atomic():
         # The contract's row lock serialises the disbursements under it: two at once cannot exceed its amount.
@@ -335,6 +347,10 @@ def disbursement_record(*, actor, contract: Contract, amount, paid_on: dt.date, 
             currency=money.currency,
             paid_on=paid_on,
             reference=reference,
+            tranche=tranche,
+            project_amount_minor=conversion.money.minor,
+            rate=conversion.rate_text,
+            rate_date=conversion.rate_date,
             is_settlement=is_settlement,
             recorded_by=actor,
         )
@@ -355,7 +371,12 @@ def disbursement_record(*, actor, contract: Contract, amount, paid_on: dt.date, 
                 "amount": [None, money.to_dict()],
                 "paid_on": [None, paid_on],
                 "reference": [None, reference],
+                "tranche": [None, tranche.number if tranche else None],
+                "project_amount": [None, conversion.money.to_dict()],
+                "rate": [None, conversion.rate_text],
                 "is_settlement": [None, is_settlement],
             },
         )
+        ledger.post_disbursement(disbursement, actor)
+        rollup.refresh(project)
     return disbursement

@@ -16,6 +16,7 @@ from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from shafaf.audit.models import AuditEvent
+from shafaf.finance.budgets import admin_share_licence_set
 from shafaf.projects.choices import ProjectStatus
 from shafaf.projects.models import Project
 from shafaf.projects.selectors import missing_project_documents
@@ -97,6 +98,24 @@ def test_a_project_from_draft_to_closure_in_arabic(open_page):
             najat_page.locator('[data-testid="document-form"] button[type=submit]').click()
     assert missing_project_documents(project) == []
     expect(najat_page.locator('[data-testid="document-row"]')).not_to_have_count(0)
+
+    # 1c. She enters its budget on the project's budget page (the rulebook checks it, and the administrative
+    #     share against the licence the ministry gave the charity, at approval).
+    admin_share_licence_set(actor=world.ministry_admin, charity=world.charity_a, percent="12.5")
+    najat_page.locator('[data-testid="project-budget-link"]').click()
+    najat_page.locator('[data-testid="budget-create"]').click()
+    for index, (category, name, amount) in enumerate(
+        [("programme", "حفر البئر", "9000.000"), ("administration", "مصاريف إدارية", "1000.000")]
+    ):
+        najat_page.select_option(f"#id_lines-{index}-category", category)
+        najat_page.fill(f"#id_lines-{index}-name_ar", name)
+        najat_page.fill(f"#id_lines-{index}-amount", amount)
+    with najat_page.expect_navigation():
+        najat_page.locator('[data-testid="budget-save"]').click()
+    expect(najat_page.locator('[data-testid="budget-total"]')).to_have_text("10,000.000 KWD")
+    expect(najat_page.locator('[data-testid="admin-share-percent"]')).to_have_text("10.00 %")
+    assert_no_problems(najat_page)
+    najat_page.goto(project_url)
 
     # 2. She submits it; it can no longer be edited.
     take(najat_page, "submit")

@@ -395,9 +395,13 @@ def test_project_totals_and_disbursements_after(world, project):
     assert [d.reference for d in selectors.disbursements_after(project, dt.date(2026, 3, 1))] == ["TR-2"]
 
 
-def test_the_budget_interfaces_stay_missing():
+def test_the_budget_interfaces_are_defined(world):
+    """The rulebook and the oversight rules find them (shafaf.finance.tests.test_budgets tests their answers)."""
     for name in ("project_budget_summary", "administrative_share", "expenditures_after"):
-        assert not hasattr(selectors, name)
+        assert callable(getattr(selectors, name))
+    assert selectors.project_budget_summary(world.project_a) is None
+    assert selectors.administrative_share(world.project_a) is None
+    assert not selectors.expenditures_after(world.project_a, dt.date(2020, 1, 1)).exists()
 
 
 # --- the race ----------------------------------------------------------------------------------------------------

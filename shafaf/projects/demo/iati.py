@@ -49,6 +49,34 @@ class ParticipatingOrg:
     names: tuple[Narrative, ...]
 
 
+@dataclass(frozen=True)
+class Budget:
+    """One `<budget>`: IATI's type ("1" original, "2" revised; "1" when absent), status ("1" indicative,
+    "2" committed; "1" when absent), its period and value. The value stays the exact text of the file."""
+
+    type: str
+    status: str
+    period_start: str
+    period_end: str
+    value: str
+    currency: str  # the value's own currency, "" when it takes the activity's default
+    value_date: str
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """One `<transaction>`: its type code (IATI TransactionType: "3" disbursement, "4" expenditure, ...), the
+    exact value text, its currency ("" for the activity's default), value-date, transaction-date and ref."""
+
+    type: str
+    value: str
+    currency: str
+    value_date: str
+    transaction_date: str
+    ref: str = ""
+    description: str = ""
+
+
 @dataclass
 class Activity:
     identifier: str
@@ -67,6 +95,10 @@ class Activity:
     dates: dict[str, str] = field(default_factory=dict)
     locations: tuple[Location, ...] = ()
     participating_orgs: tuple[ParticipatingOrg, ...] = ()
+    # IATI ActivityStatus code ("1" pipeline, "2" implementation, "3" finalisation, "4" closed, ...); "" if absent.
+    status: str = ""
+    budgets: tuple[Budget, ...] = ()
+    transactions: tuple[Transaction, ...] = ()
 
 
 def _lang(element: ET.Element, default: str) -> str:
@@ -117,6 +149,37 @@ def _reporting_ref(element: ET.Element) -> str:
     return (reporting.get("ref", "") if reporting is not None else "").strip()
 
 
+def _attr(element: ET.Element | None, name: str) -> str:
+    return (element.get(name) or "").strip() if element is not None else ""
+
+
+def _budget(element: ET.Element) -> Budget:
+    value = element.find("value")
+    return Budget(
+        type=(element.get("type") or "1").strip(),
+        status=(element.get("status") or "1").strip(),
+        period_start=_attr(element.find("period-start"), "iso-date"),
+        period_end=_attr(element.find("period-end"), "iso-date"),
+        value=(value.text or "").strip() if value is not None else "",
+        currency=_attr(value, "currency").upper(),
+        value_date=_attr(value, "value-date"),
+    )
+
+
+def _transaction(element: ET.Element, lang: str) -> Transaction:
+    value = element.find("value")
+    description = _narratives(element.find("description"), lang)
+    return Transaction(
+        type=_attr(element.find("transaction-type"), "code"),
+        value=(value.text or "").strip() if value is not None else "",
+        currency=_attr(value, "currency").upper(),
+        value_date=_attr(value, "value-date"),
+        transaction_date=_attr(element.find("transaction-date"), "iso-date"),
+        ref=(element.get("ref") or "").strip(),
+        description=description[0].text if description else "",
+    )
+
+
 def _activity(element: ET.Element, default_lang: str) -> Activity:
     lang = _lang(element, default_lang) or "en"
     reporting = element.find("reporting-org")
@@ -161,18 +224,31 @@ def _activity(element: ET.Element, default_lang: str) -> Activity:
             ParticipatingOrg(org.get("role", ""), (org.get("ref") or "").strip(), _narratives(org, lang))
             for org in element.findall("participating-org")
         ),
+        status=_attr(element.find("activity-status"), "code"),
+        budgets=tuple(_budget(budget) for budget in element.findall("budget")),
+        transactions=tuple(_transaction(item, lang) for item in element.findall("transaction")),
     )
 
 
-def iter_activities(path: str | Path, *, accept: Callable[[str], bool] | None = None) -> Iterator[Activity]:
+class NotAnActivityFile(ValueError):
+    """The file's root element is not `<iati-activities>`."""
+
+
+def iter_activities(
+    path: str | Path, *, accept: Callable[[str], bool] | None = None, strict_root: bool = False
+) -> Iterator[Activity]:
     """Yields the activities in the file, in file order. `accept(reporting_org_ref)`, when given, skips
-    the activities of publishers it refuses before they are read in full (it is cheap; reading is not)."""
+    the activities of publishers it refuses before they are read in full (it is cheap; reading is not).
+    With `strict_root`, a file whose root is not `<iati-activities>` raises NotAnActivityFile; a file that is
+    not well-formed XML raises xml.etree.ElementTree.ParseError either way."""
     root = None
     default_lang = "en"
     for event, element in ET.iterparse(str(path), events=("start", "end")):  # noqa: S314 - the shared data files, not uploads
         if event == "start":
             if root is None:
                 root = element
+                if strict_root and element.tag != "iati-activities":
+                    raise NotAnActivityFile(element.tag)
                 default_lang = _lang(element, "en") or "en"
             continue
         if element.tag != "iati-activity":

@@ -49,6 +49,8 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, int]] = {
     "no_progress": {"days": NO_PROGRESS_DAYS},
     "spending_after_end": {},
     "partner_not_accredited": {},
+    "budget_deviation": {},
+    "budget_warning": {},
 }
 
 Finding = tuple[str, str, dict] | None
@@ -300,6 +302,69 @@ def partner_not_accredited(project, *, today: dt.date, limits: dict, interface=N
         + (_get(status, "reason_ar", "") or ""),
         "The platform may not deal with this project's implementing partner now; transfers to it are refused. "
         + (_get(status, "reason_en", "") or ""),
+        facts,
+    )
+
+
+@rule(
+    "budget_deviation",
+    title=_("Budget deviation awaiting justification or decision"),
+    severity=AlertSeverity.CRITICAL,
+    owner=OWNER_MINISTRY,
+    interface="shafaf.finance.deviations.unsettled_deviations",
+    app="shafaf.finance",
+)
+def budget_deviation(project, *, today: dt.date, limits: dict, interface=None) -> Finding:
+    """Spending beyond the ministry's threshold on a budget line or the whole budget, not yet settled: awaiting
+    the charity's justification, the ministry's decision, or rejected (spending on it is blocked)."""
+    found = list(interface(project))
+    if not found:
+        return None
+    by_status: dict[str, int] = {}
+    for deviation in found:
+        by_status[deviation.status] = by_status.get(deviation.status, 0) + 1
+    lines = sorted(d.line.code for d in found if getattr(d, "line_id", None))
+    total = any(not getattr(d, "line_id", None) for d in found)
+    facts = {"deviations": len(found), "by_status": by_status, "lines": lines, "total": total}
+    where_ar = "، ".join(lines) if lines else ""
+    where_en = ", ".join(lines) if lines else ""
+    subject_ar = (
+        ("الميزانية الإجمالية" + (" وبنود الميزانية " + where_ar if lines else ""))
+        if total
+        else ("بنود الميزانية " + where_ar)
+    )
+    subject_en = (
+        ("the total budget" + (" and budget lines " + where_en if lines else ""))
+        if total
+        else ("budget lines " + where_en)
+    )
+    return (
+        f"تجاوز الإنفاق الحد المسموح في {subject_ar}: {len(found)} انحراف بانتظار التبرير أو قرار الوزارة.",
+        f"Spending is beyond the threshold on {subject_en}: {len(found)} deviation(s) await a justification or the "
+        "ministry's decision.",
+        facts,
+    )
+
+
+@rule(
+    "budget_warning",
+    title=_("Spending approaching a budget threshold"),
+    severity=AlertSeverity.WARNING,
+    owner=OWNER_CHARITY,
+    interface="shafaf.finance.deviations.deviation_warnings",
+    app="shafaf.finance",
+)
+def budget_warning(project, *, today: dt.date, limits: dict, interface=None) -> Finding:
+    """A line fully spent, or spending past the ministry's warning level, before any deviation opens."""
+    found = list(interface(project) or ())
+    if not found:
+        return None
+    codes = sorted(_get(item, "code", "") or "total" for item in found)
+    facts = {"warnings": len(found), "lines": codes}
+    codes_ar = ["الإجمالي" if code == "total" else code for code in codes]
+    return (
+        f"يقترب الإنفاق من الحد المسموح في {len(found)} من بنود الميزانية ({'، '.join(codes_ar)}).",
+        f"Spending is approaching the threshold on {len(found)} budget item(s) ({', '.join(codes)}).",
         facts,
     )
 

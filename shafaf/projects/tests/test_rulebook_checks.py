@@ -17,14 +17,12 @@ from shafaf.projects.choices import BeneficiaryGroup, ProjectModel
 from shafaf.projects.models import Project
 from shafaf.projects.rulebook import checks, engine
 from shafaf.projects.rulebook.models import RulebookRun
-from tests.factories import OrganizationFactory, attach_required_documents, make_project
+from tests.factories import OrganizationFactory, attach_required_documents, budget, make_project
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 29)
 UNAVAILABLE = [
-    "budget_present",
-    "admin_share_within_licence",
     "no_undecided_overlap",
 ]
 
@@ -354,7 +352,8 @@ def test_documents_with_the_documents_interface(world, monkeypatch):
 def test_load_interface_is_none_for_an_app_not_installed():
     assert checks.load_interface("shafaf.partners.selectors.partner_accreditation_status", "shafaf.partners")
     assert checks.load_interface("shafaf.partners.selectors.partner_accreditation_status", "shafaf.absent") is None
-    assert checks.load_interface("shafaf.finance.selectors.administrative_share") is None
+    # Budgets are kept since issue 6: the budget checks run for real (shafaf/finance/tests/test_budgets.py).
+    assert checks.load_interface("shafaf.finance.selectors.administrative_share", "shafaf.finance") is not None
     # Project documents are kept since 0005_phases: the documents_present check runs for real.
     assert checks.load_interface("shafaf.projects.selectors.missing_project_documents") is not None
     assert checks.load_interface("shafaf.projects.selectors.projects_visible_to") is not None
@@ -401,12 +400,15 @@ def test_blocking_failures_lists_every_failing_blocking_check(world):
     assert [r.code for r in engine.blocking_failures(results)] == [
         "required_fields",
         "documents_present",
+        "budget_present",
+        "admin_share_within_licence",
         "external_partner_known",
     ]
     assert [
         r.code for r in engine.blocking_failures(engine.evaluate(world.project_a, stage="approval", today=TODAY))
-    ] == ["documents_present"]
+    ] == ["documents_present", "budget_present", "admin_share_within_licence"]
     attach_required_documents(world.project_a, world.najat)
+    budget(world, world.project_a)
     assert engine.blocking_failures(engine.evaluate(world.project_a, stage="approval", today=TODAY)) == []
 
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from shafaf.audit.models import AuditEvent
 from shafaf.projects.rulebook import checks, selectors, services
 from shafaf.projects.rulebook.models import RulebookRun, RuleSetting
-from tests.factories import attach_required_documents, make_project, verified_login
+from tests.factories import attach_required_documents, budget, make_project, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +149,7 @@ def test_the_panel_shows_the_latest_run_in_the_active_language(world, login):
     arabic = client.get(f"/projects/{world.project_b.pk}/checks/").text
     assert 'data-testid="check-required_fields" data-state="blocking"' in arabic
     assert 'data-testid="check-dates_coherent" data-state="passed"' in arabic
-    assert 'data-testid="check-budget_present" data-state="warning"' in arabic
+    assert 'data-testid="check-budget_present" data-state="blocking"' in arabic  # no budget yet
     assert "بيانات مطلوبة لنموذج" in arabic
     assert "implementing_partner" in arabic  # the facts table
     client.post("/i18n/language/", {"language": "en", "next": "/"})
@@ -158,6 +158,7 @@ def test_the_panel_shows_the_latest_run_in_the_active_language(world, login):
 
 
 def test_the_panel_renders_from_the_context_variable(world):
+    budget(world, world.project_a)
     services.rulebook_run(actor=None, project=world.project_a, stage="nightly")
     with translation.override("en"):
         html = render_to_string(
@@ -260,6 +261,7 @@ def test_the_api_refuses_bad_settings(world, body, field):
 
 def test_runs_are_listed_per_project_with_their_results(world):
     attach_required_documents(world.project_a, world.najat)
+    budget(world, world.project_a)
     services.rulebook_run(actor=world.najat, project=world.project_a, stage="submission")
     services.rulebook_run(actor=world.rahma, project=world.project_b, stage="submission")
     response = api(world.najat).get("/api/v1/rulebook-runs/", {"project": world.project_a.pk})
@@ -268,9 +270,9 @@ def test_runs_are_listed_per_project_with_their_results(world):
     assert run["project"] == world.project_a.pk and run["stage"] == "submission" and run["passed"] is True
     codes = [r["code"] for r in run["results"]]
     assert codes[0] == "required_fields"
-    budget = next(r for r in run["results"] if r["code"] == "budget_present")
-    assert budget["passed"] is False and budget["blocking"] is False and budget["facts"]["source"] == "unavailable"
-    assert budget["message"] == budget["message_ar"]  # Arabic by default
+    check = next(r for r in run["results"] if r["code"] == "budget_present")
+    assert check["passed"] is True and check["blocking"] is False and check["facts"]["lines"] == 2
+    assert check["message"] == check["message_ar"]  # Arabic by default
     english = api(world.najat).get("/api/v1/rulebook-runs/", {"project": world.project_a.pk}, HTTP_ACCEPT_LANGUAGE="en")
     assert english.json()["results"][0]["results"][0]["message"]
 

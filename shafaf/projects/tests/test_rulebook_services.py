@@ -15,6 +15,7 @@ from shafaf.core.exceptions import DomainError, NotAllowed
 from shafaf.projects.models import Project
 from shafaf.projects.rulebook import selectors, services, tasks
 from shafaf.projects.rulebook.models import CheckResultRecord, RulebookRun, RuleSetting
+from tests.factories import budget
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +34,9 @@ def test_rulebook_run_stores_the_run_its_results_and_one_audit_event(world):
     run = results.run
     assert run.project == world.project_b and run.stage == "approval" and run.actor == world.reviewer
     assert run.passed is False and results.passed is False
-    # No implementing partner (required_fields, external_partner_known) and no documents (documents_present).
-    assert run.blocking_failures == 3
+    # No implementing partner (required_fields, external_partner_known), no documents (documents_present), no
+    # budget (budget_present, admin_share_within_licence).
+    assert run.blocking_failures == 5
     assert run.warnings == len([r for r in results if not r.passed and not r.blocking])
     stored = list(run.results.order_by("position"))
     assert [r.code for r in stored] == [r.code for r in results]
@@ -56,13 +58,20 @@ def test_rulebook_run_stores_the_run_its_results_and_one_audit_event(world):
     assert event.changes["rulebook_run"] == [None, run.pk]
     assert event.changes["failed_blocking"] == [
         None,
-        ["required_fields", "documents_present", "external_partner_known"],
+        [
+            "required_fields",
+            "documents_present",
+            "budget_present",
+            "admin_share_within_licence",
+            "external_partner_known",
+        ],
     ]
     assert "external_partner_known" not in event.changes["failed_warning"][1]
-    assert "budget_present" in event.changes["failed_warning"][1]
+    assert "no_undecided_overlap" in event.changes["failed_warning"][1]
 
 
 def test_a_run_without_blocking_failure_passes(world):
+    budget(world, world.project_a)
     results = services.rulebook_run(actor=None, project=world.project_a, stage="nightly")
     assert results.passed and results.run.passed and results.run.blocking_failures == 0
     assert results.run.actor is None
@@ -224,6 +233,7 @@ def _move(project, status: str):
 
 
 def test_the_nightly_task_checks_the_projects_in_progress(world):
+    budget(world, world.project_a)
     _move(world.project_a, "in_execution")
     _move(world.project_b, "submitted")
     result = tasks.rulebook_nightly.enqueue()

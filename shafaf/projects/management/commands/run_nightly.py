@@ -3,7 +3,9 @@
 1. lapsed accreditations expire, and the alerts of the projects of the partners affected are raised
    (shafaf.partners.services.expire_and_raise_alerts);
 2. the rulebook's nightly stage over the projects in progress (shafaf.projects.rulebook);
-3. every alert rule over the active projects (shafaf.projects.oversight).
+3. the budget deviations of every project with a budget, re-evaluated against the ministry's current thresholds
+   (shafaf.finance.deviations.detect_all);
+4. every alert rule over the active projects (shafaf.projects.oversight).
 
 Without --at it runs once and exits (for cron). With --at it stays up and runs every day at that local time;
 `scripts/serve.sh` starts it so beside the web server and the worker. Each job is idempotent: a second run the
@@ -24,6 +26,12 @@ def next_run(now: dt.datetime, at: dt.time) -> dt.datetime:
     """The next local time `at` strictly after `now`."""
     candidate = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
     return candidate if candidate > now else candidate + dt.timedelta(days=1)
+
+
+def _detect_deviations() -> dict:
+    from shafaf.finance.deviations import detect_all
+
+    return detect_all()
 
 
 class Command(BaseCommand):
@@ -61,6 +69,7 @@ class Command(BaseCommand):
         jobs = (
             ("accreditations", expire_and_raise_alerts),
             ("rulebook", lambda: rulebook_run_batch(stage=Stage.NIGHTLY, statuses=NIGHTLY_STATUSES).as_dict()),
+            ("deviations", _detect_deviations),
             ("alerts", lambda: alerts_raise().as_dict()),
         )
         for name, job in jobs:

@@ -1,0 +1,251 @@
+"""The double-entry ledger beneath every money movement.
+
+A transaction is a set of entries, debits positive and credits negative, that sums to zero in each currency; it
+is written once and never changed (the database refuses updates and deletes, and on PostgreSQL checks the
+balance itself when the transaction commits — see the migration that installs the triggers). Balances are sums
+of entries; nothing is stored twice.
+
+The accounts, each in one currency:
+
+- ``charity:<id>:bank:<CUR>``            asset: the charity's bank money;
+- ``project:<id>:advance:<CUR>``          asset: money advanced to the project's implementing partner, less what
+  it has spent (a disbursement debits it, an expenditure credits it);
+- ``project:<id>:line:<line id>:<CUR>``   expense: spending on a budget line, in the project's currency;
+- ``project:<id>:fund:<CUR>``             liability: donations restricted to the project (the donations issue);
+- ``fx:<CUR>``                            equity: the trading account a currency exchange passes through, so that
+  each currency balances on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from shafaf.core.exceptions import DomainError
+from shafaf.core.money import Money
+
+from .models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
+
+
+class Unbalanced(DomainError):
+    def __init__(self, message):
+        super().__init__(message, code="ledger_unbalanced")
+
+
+@dataclass(frozen=True)
+class Posting:
+    """A transaction to be written: what `post_many` takes."""
+
+    kind: str
+    occurred_on: dt.date
+    entries: Sequence[tuple[LedgerAccount, Money]]
+    memo: str = ""
+    source: str = ""
+
+
+def account(*, code: str, kind: str, name: str, currency: str, charity=None, project=None) -> LedgerAccount:
+    """The account with this code, created on first use."""
+    found = LedgerAccount.objects.filter(code=code).first()
+    if found is not None:
+        if found.currency != currency or found.kind != kind:
+            raise DomainError(_("Ledger account %(code)s exists with another currency or kind.") % {"code": code})
+        return found
+    with transaction.atomic():
+        found, _created = LedgerAccount.objects.get_or_create(
+            code=code,
+            defaults={"kind": kind, "name": name[:200], "currency": currency, "charity": charity, "project": project},
+        )
+    return found
+
+
+def charity_bank(charity, currency: str) -> LedgerAccount:
+    return account(
+        code=f"charity:{charity.pk}:bank:{currency}",
+        kind=AccountKind.ASSET,
+        name=f"{charity.slug} bank {currency}",
+        currency=currency,
+        charity=charity,
+    )
+
+
+def project_advance(project, currency: str) -> LedgerAccount:
+    return account(
+        code=f"project:{project.pk}:advance:{currency}",
+        kind=AccountKind.ASSET,
+        name=f"{project.reference} partner advance {currency}",
+        currency=currency,
+        charity=project.charity,
+        project=project,
+    )
+
+
+def project_line(project, line, currency: str) -> LedgerAccount:
+    return account(
+        code=f"project:{project.pk}:line:{line.pk}:{currency}",
+        kind=AccountKind.EXPENSE,
+        name=f"{project.reference} line {line.code} {currency}",
+        currency=currency,
+        charity=project.charity,
+        project=project,
+    )
+
+
+def project_fund(project, currency: str) -> LedgerAccount:
+    return account(
+        code=f"project:{project.pk}:fund:{currency}",
+        kind=AccountKind.LIABILITY,
+        name=f"{project.reference} restricted fund {currency}",
+        currency=currency,
+        charity=project.charity,
+        project=project,
+    )
+
+
+def fx_account(currency: str) -> LedgerAccount:
+    return account(
+        code=f"fx:{currency}", kind=AccountKind.EQUITY, name=f"currency exchange {currency}", currency=currency
+    )
+
+
+def check_balanced(entries: Iterable[tuple[LedgerAccount, Money]]) -> None:
+    """Unbalanced unless there are two or more non-zero entries, each in its account's currency, summing to zero
+    in each currency."""
+    entries = list(entries)
+    if len(entries) < 2:
+        raise Unbalanced(_("A ledger transaction needs at least two entries."))
+    sums: dict[str, int] = defaultdict(int)
+    for acct, money in entries:
+        if not isinstance(money, Money):
+            raise TypeError("ledger entries are Money")
+        if money.minor == 0:
+            raise Unbalanced(_("A ledger entry cannot be zero."))
+        if money.currency != acct.currency:
+            raise Unbalanced(
+                _("An entry in %(currency)s cannot be posted to %(account)s, an account in %(other)s.")
+                % {"currency": money.currency, "account": acct.code, "other": acct.currency}
+            )
+        sums[money.currency] += money.minor
+    unbalanced = {currency: total for currency, total in sums.items() if total}
+    if unbalanced:
+        raise Unbalanced(
+            _("The entries do not balance: %(detail)s.")
+            % {"detail": ", ".join(f"{currency} {total:+d}" for currency, total in sorted(unbalanced.items()))}
+        )
+
+
+def post(
+    *, kind: str, occurred_on: dt.date, entries: Sequence[tuple[LedgerAccount, Money]], memo="", source="", actor=None
+) -> LedgerTransaction:
+    """Writes one balanced transaction. Runs inside the caller's atomic block (the write it records)."""
+    return post_many([Posting(kind, occurred_on, list(entries), memo, source)], actor=actor)[0]
+
+
+def post_many(postings: Sequence[Posting], *, actor=None) -> list[LedgerTransaction]:
+    """Writes many balanced transactions with a few bulk inserts (imports). All or nothing."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("the ledger is written inside the transaction of the change it records")
+    for posting in postings:
+        check_balanced(posting.entries)
+    user = actor if actor is not None and getattr(actor, "pk", None) else None
+    created = LedgerTransaction.objects.bulk_create(
+        [
+            LedgerTransaction(
+                kind=p.kind, occurred_on=p.occurred_on, memo=p.memo[:500], source=p.source[:100], created_by=user
+            )
+            for p in postings
+        ]
+    )
+    if any(t.pk is None for t in created):  # a backend that cannot return ids from a bulk insert
+        raise RuntimeError("bulk_create did not return primary keys")
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(transaction=txn, account=acct, currency=money.currency, amount_minor=money.minor)
+            for txn, posting in zip(created, postings, strict=True)
+            for acct, money in posting.entries
+        ],
+        batch_size=2000,
+    )
+    return created
+
+
+def disbursement_posting(disbursement) -> Posting:
+    """Charity bank → partner advance, in the disbursement's currency."""
+    project = disbursement.project
+    money = disbursement.amount
+    return Posting(
+        "disbursement",
+        disbursement.paid_on,
+        [(project_advance(project, money.currency), money), (charity_bank(project.charity, money.currency), -money)],
+        memo=f"{project.reference} {disbursement.reference}",
+        source=f"disbursement:{disbursement.pk}",
+    )
+
+
+def expenditure_posting(expenditure) -> Posting:
+    """Partner advance → the budget line's expense, in the project's currency (the converted amount)."""
+    project = expenditure.project
+    money = Money(expenditure.project_amount_minor, project.currency)
+    return Posting(
+        "expenditure",
+        expenditure.spent_on,
+        [
+            (project_line(project, expenditure.line, money.currency), money),
+            (project_advance(project, money.currency), -money),
+        ],
+        memo=f"{project.reference} {expenditure.reference}"[:500],
+        source=f"expenditure:{expenditure.pk}",
+    )
+
+
+def post_disbursement(disbursement, actor=None) -> LedgerTransaction:
+    return post_many([disbursement_posting(disbursement)], actor=actor)[0]
+
+
+def post_expenditure(expenditure, actor=None) -> LedgerTransaction:
+    return post_many([expenditure_posting(expenditure)], actor=actor)[0]
+
+
+def post_exchange(
+    *, occurred_on: dt.date, pay_from: LedgerAccount, pay: Money, receive_to: LedgerAccount, receive: Money, **kw
+) -> LedgerTransaction:
+    """A currency exchange: `pay` leaves one account and `receive` arrives in another, each currency balanced
+    through its trading account (fx:<CUR>)."""
+    return post(
+        kind="exchange",
+        occurred_on=occurred_on,
+        entries=[
+            (pay_from, -pay),
+            (fx_account(pay.currency), pay),
+            (fx_account(receive.currency), -receive),
+            (receive_to, receive),
+        ],
+        **kw,
+    )
+
+
+def balance(acct: LedgerAccount) -> Money:
+    total = LedgerEntry.objects.filter(account=acct).aggregate(total=Sum("amount_minor"))["total"] or 0
+    return Money(int(total), acct.currency)
+
+
+def trial_balance() -> dict[str, int]:
+    """The sum of every entry per currency: all zeros in a sound ledger."""
+    rows = LedgerEntry.objects.values("currency").annotate(total=Sum("amount_minor")).order_by("currency")
+    return {row["currency"]: int(row["total"] or 0) for row in rows}
+
+
+def unbalanced_transactions() -> list[int]:
+    """The ids of transactions whose entries do not sum to zero in some currency (none in a sound ledger)."""
+    rows = (
+        LedgerEntry.objects.values("transaction_id", "currency")
+        .annotate(total=Sum("amount_minor"))
+        .exclude(total=0)
+        .values_list("transaction_id", flat=True)
+    )
+    return sorted(set(rows))
