@@ -75,6 +75,7 @@ class SeedResult:
     seconds: float = 0.0
     states: dict = field(default_factory=dict)  # status -> number of projects
     partners: dict = field(default_factory=dict)  # shafaf.partners.demo.seed_partners's summary
+    money: dict = field(default_factory=dict)  # shafaf.finance.demo.seed_money's summary
 
 
 class DemoSeeder:
@@ -110,10 +111,12 @@ class DemoSeeder:
         with transaction.atomic():
             self._create_organizations(candidates)
             self._create_users()
+            self._load_exchange_rates()
             partner_load = self._create_projects(drafts)
             self._create_partner_user(partner_load)
             self._seed_partner_records(partner_load)
             self._advance_lifecycle()
+            self._seed_money()
         self.result.seconds = time.monotonic() - started
         return self.result
 
@@ -253,6 +256,14 @@ class DemoSeeder:
                 self.say(f"projects: {done}/{total}")
         return load
 
+    def _load_exchange_rates(self) -> None:
+        """The demo/test exchange-rate table shipped with the project, loaded by the ministry's administrator
+        through the same service as the rates page (shafaf.finance.rates_import)."""
+        from shafaf.finance.rates_import import load_shipped_table
+
+        batch = load_shipped_table(actor=self.users.get("mosa_admin"))
+        self.say(f"  {batch.rows_ok} exchange rates loaded from {batch.file_name}")
+
     def _create_partner_user(self, load: Counter) -> None:
         spec = next(s for s in world.USERS if s.organization == "partner")
         if not self.partners:
@@ -296,12 +307,48 @@ class DemoSeeder:
                     actor = admin if action in CHARITY_ACTIONS else self.reviewer
                     if action == "submit":
                         _attach_required_documents(project, admin)
+                        self._demo_budget(project, admin)
                     project = projects.project_transition(actor=actor, project=project, action=action, reason=reason)
             except DomainError as exc:
                 # The rulebook may refuse an approval (an IATI project has no Arabic title): it stays in review.
                 self.say(f"  {project.reference} stays {project.status}: {exc.message}")
             moved[project.status] += 1
         self.result.states = dict(moved)
+
+    def _seed_money(self) -> None:
+        """Contracts, tranches, disbursements, expenditures and one justified deviation on the running projects."""
+        from shafaf.finance.demo import seed_money
+
+        admins = {project.pk: admin for project, admin, _built_in in self.created}
+        running = [project for project, _admin, _built_in in self.created]
+        for project in running:
+            project.refresh_from_db()
+        self.result.money = seed_money(projects=running, admin_of=lambda p: admins[p.pk], say=self.say)
+
+    def _demo_budget(self, project, admin) -> None:
+        """A budget for a project about to be submitted (the rulebook's budget checks), 8 % of it administration,
+        and the charity's licensed administrative share (12.5 %) when the ministry has set none."""
+        from shafaf.finance import budgets
+        from shafaf.finance.models import AdminShareLicence
+
+        ministry_admin = self.users.get("mosa_admin")
+        if ministry_admin is not None and not AdminShareLicence.objects.filter(charity=project.charity).exists():
+            budgets.admin_share_licence_set(actor=ministry_admin, charity=project.charity, percent="12.5")
+        if project.budget_versions.exists():
+            return
+        budgets.budget_version_create(
+            actor=admin,
+            project=project,
+            lines=[
+                {"category": "programme", "name_ar": "تنفيذ المشروع", "name_en": "Project delivery", "amount": "46000"},
+                {
+                    "category": "administration",
+                    "name_ar": "مصاريف إدارية",
+                    "name_en": "Administration",
+                    "amount": "4000",
+                },
+            ],
+        )
 
 
 def _attach_required_documents(project, actor) -> None:
@@ -370,6 +417,15 @@ def _summary_lines(result: SeedResult) -> list[str]:
                 + (f"; {result.partners['list']}" if result.partners.get("list") else "")
             ]
             if result.partners
+            else []
+        ),
+        *(
+            [
+                f"  money: {result.money['contracts']} contracts, {result.money['disbursements']} disbursements, "
+                f"{result.money['expenditures']} expenditures, {result.money['deviations']} deviation(s) awaiting "
+                "the ministry's decision"
+            ]
+            if result.money
             else []
         ),
         f"  users: {User.objects.filter(is_demo=True).count()} demo logins; "
