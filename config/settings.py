@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "shafaf.reports",
     "shafaf.partners",
     "shafaf.finance",
+    "shafaf.donations",
     "shafaf.api",
 ]
 
@@ -96,7 +97,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=0,
+        # Seconds a web worker keeps its database connection between requests (scripts/serve.sh sets 60): a new
+        # PostgreSQL backend per request costs more CPU than the request itself. 0 (close after each request)
+        # unless set, which keeps tests and one-off commands simple.
+        conn_max_age=int(os.environ.get("SHAFAF_DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -202,6 +207,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectStatusEnum": "shafaf.projects.choices.ProjectStatus",
         "PhaseStatusEnum": "shafaf.projects.choices.PhaseStatus",
+        "DonorKindEnum": "shafaf.donations.models.DonorKind",
+        "DonationEntryKindEnum": "shafaf.donations.models.EntryKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -217,9 +224,15 @@ TASKS = {
 }
 
 SHAFAF_BASE_URL = os.environ.get("SHAFAF_BASE_URL", "http://127.0.0.1:8000")
+# The platform's Ed25519 key that signs donation receipts: a path to a PEM private key (PKCS#8). Unset in
+# development and tests: a key is generated once into var/keys/receipt_ed25519.pem (never committed).
+SHAFAF_RECEIPT_KEY = os.environ.get("SHAFAF_RECEIPT_KEY", "")
+SHAFAF_RECEIPT_DEV_KEY = BASE_DIR / "var" / "keys" / "receipt_ed25519.pem"
 DEFAULT_FROM_EMAIL = os.environ.get("SHAFAF_FROM_EMAIL", "Shafaf <no-reply@shafaf.local>")
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
-EMAIL_BACKEND = os.environ.get("SHAFAF_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mails (donor notifications, invitations) are written as files to var/mail/ unless another backend is set.
+EMAIL_BACKEND = os.environ.get("SHAFAF_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("SHAFAF_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 
 LOGGING = {
     "version": 1,

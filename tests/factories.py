@@ -276,3 +276,54 @@ def budget(world, project, lines=None, *, licence: str | None = "12.5", reason: 
         reason=reason or ("" if number == 1 else "Revised estimate"),
         source="entered" if project.status in BUDGET_DRAFT_STATUSES else "import",
     )
+
+
+# --- donations (shafaf.donations) -----------------------------------------------------------------------------------
+
+
+def make_iban(seed: int, country: str = "KW", bank: str = "NBOK") -> str:
+    """A valid IBAN (ISO 13616 check digits) made from a number."""
+    bban = f"{bank}{seed:022d}"
+    digits = "".join(str(int(ch, 36)) for ch in bban + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
+def approved_bank_account(world, charity=None, *, iban: str | None = None, currency: str = "KWD", bank_name="NBK"):
+    """An approved bank account of the charity (A by default) in the currency: the existing one, or one registered
+    by its admin and approved by the ministry."""
+    from shafaf.donations import services as donation_services
+    from shafaf.donations.models import BankAccount
+
+    charity = charity or world.charity_a
+    if iban is None:
+        existing = BankAccount.objects.filter(charity=charity, currency=currency, approved_at__isnull=False).first()
+        if existing is not None:
+            return existing
+        iban = make_iban(BankAccount.objects.count() + 1000 * charity.pk + 1)
+    admin = world.najat if charity.pk == world.charity_a.pk else world.rahma
+    account = donation_services.bank_account_register(
+        actor=admin, charity=charity, bank_name=bank_name, iban=iban, currency=currency
+    )
+    return donation_services.bank_account_approve(actor=world.ministry_admin, account=account)
+
+
+def donor_of(world, charity=None, *, user=None, name_ar="متبرع كريم", name_en="Generous Donor", **fields):
+    """A donor record of the charity (A by default) linked to the donor account `user` (the world's donor persona
+    — a DONOR member of the donor organisation — unless another user is given; user=False for no account)."""
+    from shafaf.donations import services as donation_services
+
+    charity = charity or world.charity_a
+    admin = world.najat if charity.pk == world.charity_a.pk else world.rahma
+    return donation_services.donor_create(
+        actor=admin,
+        charity=charity,
+        name_ar=name_ar,
+        name_en=name_en,
+        user=None if user is False else (user or world.donor),
+        **fields,
+    )
+
+
+def donor_account(world, username: str):
+    """Another donor account: a DONOR member of the world's donor organisation."""
+    return member(Role.DONOR, world.donor_org, username)

@@ -257,6 +257,26 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /api/v1/audit-events/{event_a}/":               (200,  200,  403, 200,  403,  404,  403,  403,  403,  200),
     "GET /api/v1/audit-events/{event_b}/":               (200,  200,  403, 404,  403,  200,  403,  403,  403,  200),
     "POST /api/v1/audit-events/":                        (405,  405,  403, 405,  403,  405,  403,  403,  403,  405),
+    # --- donations (shafaf/donations, charity pages and API): the charity its own, oversight reads, a donor its own ---
+    "GET /donations/":                                   (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    "GET /donations/{donation_a}/":                      (200,  200,  403, 200,  200,  404,  404,  403,  403,  200),
+    "GET /donations/{donation_b}/":                      (200,  200,  403, 404,  404,  200,  200,  403,  403,  200),
+    "GET /donations/new/":                               (403,  403,  403, 200,  200,  200,  200,  403,  403,  403),
+    "POST /donations/{donation_a}/refund/":              (403,  403,  403, 302,  403,  404,  404,  403,  403,  403),
+    "GET /donations/donors/":                            (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    "GET /donations/bank-accounts/":                     (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    "GET /donations/imports/":                           (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    "GET /api/v1/donations/":                            (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/donations/{donation_a}/":               (200,  200,  404, 200,  200,  404,  404,  200,  404,  200),
+    "GET /api/v1/donations/{donation_b}/":               (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "POST /api/v1/donations/ (for charity A)":           (403,  403,  403, 201,  201,  403,  403,  403,  403,  403),
+    "POST /api/v1/donations/{donation_a}/refund/":       (403,  403,  404, 201,  403,  404,  404,  403,  404,  403),
+    "GET /api/v1/donors/":                               (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/donors/{donor_a}/":                     (200,  200,  404, 200,  200,  404,  404,  200,  404,  200),
+    "GET /api/v1/allocations/":                          (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/bank-accounts/":                        (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "POST /api/v1/bank-accounts/{bank_pending_a}/approve/": (200, 200, 404, 403,  403,  404,  404,  404,  404,  403),
+    "GET /api/v1/campaigns/":                            (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
 }
 # fmt: on
 
@@ -417,6 +437,19 @@ BODIES = {
     "PATCH /api/v1/organizations/{charity_b}/ (invalid)": lambda o: {"name_en": "", "iati_org_id": "!"},
     "POST /api/v1/organizations/ (invalid)": lambda o: {"kind": "spaceship"},
     "POST /api/v1/exchange-rates/": lambda o: {"currency": "USD", "on_date": "2025-01-01", "rate": "0.3031"},
+    "POST /donations/{donation_a}/refund/": lambda o: {"amount": "1.000", "reason": "Charged twice."},
+    "POST /api/v1/donations/ (for charity A)": lambda o: {
+        "charity": o["charity_a"],
+        "donor": o["donor_a"],
+        "amount": "5.000",
+        "currency": "KWD",
+        "received_at": "2026-01-04T10:00:00+03:00",
+        "channel": "knet",
+        "bank_account": o["bank_a"],
+        "purpose": "general",
+    },
+    "POST /api/v1/donations/{donation_a}/refund/": lambda o: {"amount": "1.000", "reason": "Charged twice."},
+    "POST /api/v1/bank-accounts/{bank_pending_a}/approve/": None,
 }
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -476,6 +509,34 @@ def _reports(world, project_a_submitted: Project) -> dict[str, int]:
     }
 
 
+def _donations(world) -> dict[str, int]:
+    """A general donation to each charity (A's by the world's donor account), and a pending bank account of A."""
+    from shafaf.donations import services as donation_services
+    from tests.factories import approved_bank_account, donor_of
+
+    made = {}
+    for key, charity, actor in (("a", world.charity_a, world.najat), ("b", world.charity_b, world.rahma)):
+        account = approved_bank_account(world, charity)
+        donor = donor_of(world, charity, user=None if key == "a" else False)
+        donation = donation_services.donation_record(
+            actor=actor,
+            charity=charity,
+            donor=donor,
+            amount="20.000",
+            currency="KWD",
+            received_at=dt.datetime(2026, 1, 4, 10, tzinfo=dt.UTC),
+            channel="knet",
+            bank_account=account,
+            purpose="general",
+        )
+        made.update({f"donation_{key}": donation.pk, f"donor_{key}": donor.pk, f"bank_{key}": account.pk})
+    pending = donation_services.bank_account_register(
+        actor=world.najat, charity=world.charity_a, bank_name="KFH", iban="KW09NBOK0000000000000000000002"
+    )
+    made["bank_pending_a"] = pending.pk
+    return made
+
+
 def build_objects(world) -> dict[str, int]:
     project_a_submitted = _left_draft(
         make_project(world.najat, world.charity_a, implementing_partner=world.partner, title_en="Submitted well")
@@ -512,6 +573,7 @@ def build_objects(world) -> dict[str, int]:
         "alert_a": _alert(world.project_a, world.charity_a).pk,
         "alert_b": _alert(world.project_b, world.charity_b).pk,
         **_reports(world, project_a_submitted),
+        **_donations(world),
     }
 
 

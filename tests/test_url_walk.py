@@ -37,6 +37,14 @@ PUBLIC: dict[str, dict[str, int]] = {
     "accounts:password_reset_done": {"GET": 200, "POST": 405},
     "accounts:set_password": {"GET": 200, "POST": 200},  # a dummy link: "this link is not valid"
     "accounts:set_password_done": {"GET": 200, "POST": 405},
+    # Donation receipts anyone can verify (the code is the capability; an unknown code shows nothing), and the
+    # platform's public key that receipts are checked against.
+    "donations:verify_form": {"GET": 200, "POST": 405},
+    "donations:verify": {"GET": 200, "POST": 405},
+    "donations:public_key": {"GET": 200, "POST": 405},
+    "donations:public_key_pem": {"GET": 200, "POST": 405},
+    # A licensed project's public page (no donor's identity); an unknown reference is not found.
+    "donations:public_project": {"GET": 404, "HEAD": 404, "POST": 405},
 }
 # Static files are served by WhiteNoise, outside the URLconf; checked on their own below.
 PUBLIC_STATIC = ("/static/css/shafaf.css", "/static/vendor/htmx/htmx.min.js")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -201,6 +202,9 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     return token
 
 
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
+
+
 def api_token_authenticate(key: str) -> ApiToken | None:
     token = (
         ApiToken.objects.select_related("user")
@@ -208,7 +212,11 @@ def api_token_authenticate(key: str) -> ApiToken | None:
         .first()
     )
     if token is not None:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        # "Last used" to the minute: writing the token's row on every request would serialise a client's calls.
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
     return token
 
 

@@ -5,6 +5,13 @@ from rest_framework.routers import DefaultRouter
 
 from shafaf.accounts.api import OrganizationViewSet
 from shafaf.audit.api import AuditEventViewSet
+from shafaf.donations.api import (
+    AllocationViewSet,
+    BankAccountViewSet,
+    CampaignViewSet,
+    DonationViewSet,
+    DonorViewSet,
+)
 from shafaf.finance.api import ContractViewSet, DisbursementViewSet
 from shafaf.finance.api_budgets import BudgetVersionViewSet
 from shafaf.finance.api_deviations import DeviationViewSet
@@ -39,6 +46,11 @@ router.register("expenditures", ExpenditureViewSet, basename="expenditure")
 router.register("budget-versions", BudgetVersionViewSet, basename="budget-version")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("deviations", DeviationViewSet, basename="deviation")
+router.register("donations", DonationViewSet, basename="donation")
+router.register("donors", DonorViewSet, basename="donor")
+router.register("allocations", AllocationViewSet, basename="allocation")
+router.register("bank-accounts", BankAccountViewSet, basename="bank-account")
+router.register("campaigns", CampaignViewSet, basename="campaign")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from shafaf.audit import services as audit
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
 from shafaf.core.money import Money, MoneyError, parse_money
+from shafaf.donations import notifications as donor_notifications
 from shafaf.projects.choices import ACTIVE_STATUSES
 from shafaf.projects.models import Project
 
@@ -388,6 +389,7 @@ def budget_version_create(
                 "project_licensed": [None, project.status in ACTIVE_STATUSES],
             },
         )
+        donor_notifications.budget_revised(version=version)  # a revision reaches the project's donors
         _refresh(project)
     return version
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import apply_domain_error
+from shafaf.core.views import apply_domain_error, stored_file_response
 from shafaf.projects.selectors import project_get
 
 from . import permissions, selectors, services
@@ -153,22 +153,13 @@ def contract_document_view(request, pk: int, contract_pk: int):
 @require_safe
 def contract_download_view(request, pk: int, contract_pk: int):
     """The signed contract, to whoever may see the contract (MEDIA is never served directly)."""
-    from django.http import FileResponse, Http404
+    from django.http import Http404
 
     project = project_get(request.user, pk)
     contract = selectors.contract_get(request.user, contract_pk, project)
     if not contract.file:
         raise Http404
-    try:
-        handle = contract.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    extension = contract.file.name.rsplit(".", 1)[-1] if "." in contract.file.name else "bin"
-    response = FileResponse(
-        handle, as_attachment=True, filename=f"{project.reference}-contract-{contract.pk}.{extension}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(contract.file, name=f"{project.reference}-contract-{contract.pk}")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -7,14 +7,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from shafaf.core.exceptions import DomainError
 from shafaf.core.money import Money
-from shafaf.core.views import htmx_template, refuse_on_form
+from shafaf.core.views import htmx_template, refuse_on_form, stored_file_response
 from shafaf.projects.selectors import project_get
 
 from . import expenditures, permissions
@@ -151,16 +151,7 @@ def expenditure_download_view(request, pk: int, expenditure_pk: int):
     expenditure = selectors.expenditure_get(request.user, expenditure_pk, project)
     if not expenditure.file:
         raise Http404
-    try:
-        handle = expenditure.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    extension = expenditure.file.name.rsplit(".", 1)[-1] if "." in expenditure.file.name else "bin"
-    response = FileResponse(
-        handle, as_attachment=True, filename=f"{project.reference}-expenditure-{expenditure.pk}.{extension}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(expenditure.file, name=f"{project.reference}-expenditure-{expenditure.pk}")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.accounts.choices import Authority
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import flash_saved, htmx_template, refuse_on_form
+from shafaf.core.views import flash_saved, htmx_template, refuse_on_form, stored_file_response
 
 from . import importers, permissions, selectors, services
 from .choices import AccreditationStatus
@@ -386,19 +386,11 @@ def accreditation_document_download_view(request, pk: int, accreditation_pk: int
     """The file of an accreditation's document, to whoever may see the partner."""
     _partner, accreditation = _accreditation_of(request, pk, accreditation_pk)
     document = selectors.accreditation_document_get(request.user, accreditation, document_pk)
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    extension = document.file.name.rsplit(".", 1)[-1] if "." in document.file.name else "bin"
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"accreditation-{accreditation.authority}-{accreditation.pk}-{document.pk}.{extension}",
+    return stored_file_response(
+        document.file,
+        name=f"accreditation-{accreditation.authority}-{accreditation.pk}-{document.pk}",
         content_type=document.content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def import_view(request):

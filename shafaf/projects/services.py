@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from shafaf.audit import services as audit
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
+from shafaf.donations import notifications as donor_notifications
 
 from . import permissions, workflow
 from .choices import ProjectAction, ProjectStatus
@@ -554,6 +555,7 @@ def phase_progress_update(*, actor, phase, percent_complete=None, status=None):
                 organization=phase.project.charity,
                 changes=changes,
             )
+            donor_notifications.phase_progressed(phase=phase, was=before["status"])  # a completed phase: its donors
     return phase
 
 

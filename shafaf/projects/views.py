@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import apply_domain_error, flash_saved, htmx_template, refuse_on_form
+from shafaf.core.views import apply_domain_error, flash_saved, htmx_template, refuse_on_form, stored_file_response
 
 from . import permissions, selectors, services, workflow
 from .filters import ProjectFilter
@@ -311,20 +311,9 @@ def document_add_view(request, pk: int):
 @require_safe
 def document_download_view(request, pk: int, document_pk: int):
     """The file of a project's document, to whoever may see the project (MEDIA is never served directly)."""
-    from django.http import FileResponse, Http404
 
     project = selectors.project_get(request.user, pk)
     document = selectors.document_get(request.user, project, document_pk)
-    try:
-        handle = document.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    extension = document.file.name.rsplit(".", 1)[-1] if "." in document.file.name else "bin"
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{project.reference}-{document.pk}.{extension}",
-        content_type=document.content_type,
+    return stored_file_response(
+        document.file, name=f"{project.reference}-{document.pk}", content_type=document.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

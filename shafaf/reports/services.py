@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from shafaf.audit import services as audit
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
+from shafaf.donations import notifications as donor_notifications
 from shafaf.projects.models import ProjectDocument
 
 from . import permissions
@@ -176,6 +177,7 @@ def _move(*, actor, report, action: str, allowed, new_status: str, **values) -> 
             changes=changes,
             reason=values.get("review_comment", ""),
         )
+        donor_notifications.report_published(report=report)  # an accepted report reaches the project's donors
     return report
 
 

@@ -76,6 +76,7 @@ class SeedResult:
     states: dict = field(default_factory=dict)  # status -> number of projects
     partners: dict = field(default_factory=dict)  # shafaf.partners.demo.seed_partners's summary
     money: dict = field(default_factory=dict)  # shafaf.finance.demo.seed_money's summary
+    donations: dict = field(default_factory=dict)  # shafaf.donations.demo.seed_donations's summary
 
 
 class DemoSeeder:
@@ -325,6 +326,16 @@ class DemoSeeder:
             project.refresh_from_db()
         self.result.money = seed_money(projects=running, admin_of=lambda p: admins[p.pk], say=self.say)
 
+        from shafaf.donations.demo import seed_donations
+
+        self.result.donations = seed_donations(
+            projects=running,
+            admin_of=lambda p: admins[p.pk],
+            ministry_admin=self.users.get("mosa_admin"),
+            donor_user=self.users.get("donor"),
+            say=self.say,
+        )
+
     def _demo_budget(self, project, admin) -> None:
         """A budget for a project about to be submitted (the rulebook's budget checks), 8 % of it administration,
         and the charity's licensed administrative share (12.5 %) when the ministry has set none."""
@@ -426,6 +437,14 @@ def _summary_lines(result: SeedResult) -> list[str]:
                 "the ministry's decision"
             ]
             if result.money
+            else []
+        ),
+        *(
+            [
+                f"  donations: {result.donations['donations']} from the demo donor, "
+                f"{result.donations['allocations']} allocations (see /donor/ as donor)"
+            ]
+            if result.donations
             else []
         ),
         f"  users: {User.objects.filter(is_demo=True).count()} demo logins; "

@@ -1,0 +1,593 @@
+"""Importing a channel's settlement file (K-Net, card acquirer, bank, SMS operator, donation devices).
+
+The file: CSV, UTF-8 (with or without BOM), comma- or semicolon-separated, one header row, then one donation a
+row. Columns (header names as below, in any order; unknown columns are ignored):
+
+====================  ========  ==================================================================================
+column                required  content
+====================  ========  ==================================================================================
+``channel_ref``       yes       the channel's own reference of the payment (unique per charity and channel)
+``received_at``       yes       ISO 8601 date and time (``2026-01-05 14:30`` or ``2026-01-05T14:30:00+03:00``);
+                                Kuwait time when it has no offset; a date alone is midnight in Kuwait
+``amount``            yes       decimal major units, at most the currency's decimals (``25.125``), more than zero
+``currency``          no        ISO 4217 code; the bank account's currency when empty (and it must be that one)
+``donor_ref``         no        the charity's donor number (``Donor.external_ref``); empty: the charity's
+                                "unidentified donor" record
+``project``           no        a licensed project's reference (``PRJ-2026-000001``): a restricted donation,
+                                allocated to it at once
+``campaign``          no        a campaign's id: a campaign donation (not with ``project``)
+``anonymous``         no        ``yes``/``no`` (``1``/``0``, ``true``/``false``): hidden from the public
+====================  ========  ==================================================================================
+
+Every row is checked like a donation recorded one by one (services.validate_donation's rules: amount, currency,
+date not in the future, licensed project of the charity); good rows are kept, each bad row is reported with its
+row number, column and message (DonationImport.errors, the first MAX_ERRORS), and a row already recorded (the same
+charity, channel and ``channel_ref``: from an earlier file, or earlier in this one) is counted as a duplicate and
+skipped — importing a file twice records nothing the second time. A line that is not UTF-8 is reported as a bad
+row; the others are kept.
+
+Speed: rows are written in chunks of CHUNK_ROWS, one database transaction each: the donations (COPY on
+PostgreSQL, a bulk insert elsewhere), the allocations of restricted rows, the ledger postings (one transaction per
+date received: Dr the bank account's charity bank, Cr each fund by the rows' sum — COPY too on PostgreSQL), and
+the import's counts (a page polls them). Receipts are signed on demand (receipts.receipt_code signs an unsigned
+donation the first time its code is asked for).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from collections import defaultdict
+from pathlib import PurePath
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shafaf.audit.services import record
+from shafaf.core.exceptions import DomainError, NotAllowed
+from shafaf.core.money import BIGINT_MAX, Money, known_currencies, minor_digits
+from shafaf.finance import ledger
+from shafaf.finance.expenditures import _copy, _copy_postings, _copy_text
+from shafaf.projects.choices import ACTIVE_STATUSES
+from shafaf.projects.models import Project
+
+from . import permissions, services
+from .models import Allocation, Campaign, Channel, Donation, DonationImport, Donor, EntryKind, Purpose
+
+CHUNK_ROWS = 5000
+MAX_ERRORS = 1000
+REQUIRED = ("channel_ref", "received_at", "amount")
+COLUMNS = (*REQUIRED, "currency", "donor_ref", "project", "campaign", "anonymous")
+UNIDENTIFIED_REF = "unidentified"
+TRUE = frozenset({"yes", "y", "true", "1", "نعم"})
+FALSE = frozenset({"no", "n", "false", "0", "", "لا"})
+_AMOUNT = re.compile(r"^(\d{1,18})(?:\.(\d+))?$")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+INSERT_FIELDS = (
+    "id",
+    "charity",
+    "donor",
+    "kind",
+    "amount_minor",
+    "currency",
+    "received_at",
+    "channel",
+    "bank_account",
+    "purpose",
+    "project",
+    "campaign",
+    "anonymous",
+    "entered_at",
+    "entered_by",
+    "entered_late",
+    "channel_ref",
+    "idempotency_key",
+    "request_hash",
+    "batch",
+    "reason",
+    "receipt_number",
+    "receipt_signature",
+)
+
+
+class ImportRefused(DomainError):
+    def __init__(self, message):
+        super().__init__(message, code="import_refused", fields={"file": [str(message)]})
+
+
+def unidentified_donor(*, actor, charity) -> Donor:
+    """The charity's record for donations whose donor the channel does not name."""
+    donor = Donor.objects.filter(charity=charity, external_ref=UNIDENTIFIED_REF).first()
+    if donor is None:
+        donor = services.donor_create(
+            actor=actor,
+            charity=charity,
+            name_ar="متبرع غير معرّف",
+            name_en="Unidentified donor",
+            external_ref=UNIDENTIFIED_REF,
+        )
+    return donor
+
+
+def _sha256(handle) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def _count_lines(handle) -> int:
+    count = 0
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        count += block.count(b"\n")
+    handle.seek(0)
+    return count
+
+
+class _Run:
+    """What one import keeps while it reads the file."""
+
+    def __init__(self, batch: DonationImport, *, actor, bank_account, now):
+        self.batch = batch
+        self.actor = actor
+        self.charity = batch.charity
+        self.channel = batch.channel
+        self.bank_account = bank_account
+        self.currency = bank_account.currency
+        self.digits = minor_digits(self.currency)
+        self.now = now
+        self.latest = now + services.CLOCK_SKEW
+        self.entered_at = now.isoformat()
+        self.donors: dict[str, int | None] = {}
+        self.projects: dict[str, Project | str] = {}
+        self.campaigns: dict[str, int | str] = {}
+        self.unidentified: int | None = None
+        self.pending: list[tuple] = []
+        self.refs: set[str] = set()
+        self.errors: list[dict] = []
+        self.counts = {"done": 0, "ok": 0, "duplicate": 0, "failed": 0}
+        self.late_cache: dict[dt.date, dt.date] = {}
+        self.progress = None
+
+
+def import_start(
+    *, actor, charity, channel: str, bank_account, file, file_name: str = "", progress=None
+) -> DonationImport:
+    """Reads a settlement file (a binary file object) and records its good rows; returns the finished import."""
+    if not permissions.can_import_settlement(actor, charity):
+        raise NotAllowed(_("You cannot import settlement files for this charity."))
+    if channel not in Channel.values:
+        raise DomainError(
+            _("Unknown channel: %(channel)s.") % {"channel": channel},
+            code="invalid",
+            fields={"channel": [_("Unknown channel.")]},
+        )
+    if bank_account.charity_id != charity.pk or not bank_account.is_approved:
+        raise DomainError(
+            _("Choose an approved bank account of this charity."),
+            code="invalid",
+            fields={"bank_account": [_("Choose an approved bank account of this charity.")]},
+        )
+    name = PurePath(file_name or getattr(file, "name", "") or "settlement.csv").name[:255]
+    sha256 = _sha256(file)
+    total = max(_count_lines(file) - 1, 0)
+    with transaction.atomic():
+        batch = DonationImport.objects.create(
+            charity=charity, channel=channel, file_name=name, sha256=sha256, rows_total=total, created_by=actor
+        )
+        record(
+            actor=actor,
+            action="donation_import.start",
+            subject=batch,
+            organization=charity,
+            changes={"file_name": name, "sha256": sha256, "channel": channel, "bank_account": bank_account.pk},
+        )
+    unidentified_donor(actor=actor, charity=charity)
+    return run_import(batch, file, actor=actor, bank_account=bank_account, progress=progress)
+
+
+def run_import(batch: DonationImport, file, *, actor, bank_account, progress=None) -> DonationImport:
+    """Reads the rows into the import `batch`; progress(counts) is called after each chunk."""
+    run = _Run(batch, actor=actor, bank_account=bank_account, now=timezone.now())
+    run.progress = progress
+    run.unidentified = (
+        Donor.objects.filter(charity=batch.charity, external_ref=UNIDENTIFIED_REF).values_list("pk", flat=True).first()
+    )
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        first = text.readline()
+        if not first.strip():
+            raise ImportRefused(_("The file is empty."))
+        dialect = ";" if first.count(";") > first.count(",") else ","
+        header = [cell.strip().lower() for cell in next(csv.reader([first], delimiter=dialect))]
+        if any(_SURROGATE.search(cell) for cell in header):
+            raise ImportRefused(_("The file is not UTF-8 text: save it as CSV UTF-8 and import it again."))
+        missing = [column for column in REQUIRED if column not in header]
+        if missing:
+            raise ImportRefused(_("The header lacks the column(s): %(columns)s.") % {"columns": ", ".join(missing)})
+        index = {column: header.index(column) for column in COLUMNS if column in header}
+        for number, values in enumerate(csv.reader(text, delimiter=dialect), start=2):
+            if not values or not any(v.strip() for v in values):
+                continue
+            _row(run, number, values, index)
+            if len(run.pending) >= CHUNK_ROWS:
+                _flush(run)
+        _flush(run, final=True)
+    except ImportRefused as error:
+        _flush(run, final=True, failed=str(error.message))
+    except csv.Error as error:
+        _flush(run, final=True, failed=_("The file is not a readable CSV: %(error)s") % {"error": error})
+    finally:
+        text.detach()
+    batch.refresh_from_db()
+    return batch
+
+
+def _error(run: _Run, number: int, column: str, message) -> None:
+    run.counts["failed"] += 1
+    if len(run.errors) < MAX_ERRORS:
+        run.errors.append({"row": number, "column": column, "message": str(message)})
+
+
+def _cell(values: list[str], index: dict[str, int], column: str) -> str:
+    position = index.get(column)
+    if position is None or position >= len(values):
+        return ""
+    return values[position].strip()
+
+
+def _amount_minor(run: _Run, text: str) -> int | str:
+    match = _AMOUNT.match(text)
+    if match:
+        whole, fraction = match.groups()
+        fraction = fraction or ""
+        if len(fraction) <= run.digits:
+            minor = int(whole) * 10**run.digits + int(fraction.ljust(run.digits, "0") or 0)
+            if 0 < minor <= BIGINT_MAX:
+                return minor
+            if minor == 0:
+                return _("A donation must be more than zero.")
+    try:
+        money = services.parse_amount(text, run.currency)
+    except DomainError as error:
+        return next(iter(error.fields.values()))[0] if error.fields else str(error.message)
+    if money.minor <= 0:
+        return _("A donation must be more than zero.")
+    return money.minor
+
+
+def _received(text: str) -> dt.datetime | str:
+    try:
+        if len(text) == 10:
+            value = dt.datetime.combine(dt.date.fromisoformat(text), dt.time())
+        else:
+            value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return _("Not a date and time (write 2026-01-05 14:30).")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=services.KUWAIT)
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        return _("Not a date and time (write 2026-01-05 14:30).")
+    return value
+
+
+def _project(run: _Run, reference: str) -> Project | str:
+    found = run.projects.get(reference)
+    if found is None:
+        project = Project.objects.filter(charity=run.charity, reference=reference).first()
+        if project is None:
+            found = _("No project of this charity has the reference %(reference)s.") % {"reference": reference}
+        elif project.status not in ACTIVE_STATUSES:
+            found = _("Donations go to licensed projects only (approved or in execution); %(reference)s is not.") % {
+                "reference": reference
+            }
+        else:
+            found = project
+        run.projects[reference] = found
+    return found
+
+
+def _row(run: _Run, number: int, values: list[str], index: dict[str, int]) -> None:
+    run.counts["done"] += 1
+    if any(_SURROGATE.search(value) for value in values):
+        _error(run, number, "", _("This line is not UTF-8 text."))
+        return
+    ref = _cell(values, index, "channel_ref")
+    if not ref:
+        _error(run, number, "channel_ref", _("The channel reference is required."))
+        return
+    if len(ref) > 100:
+        _error(run, number, "channel_ref", _("The channel reference is too long (100 characters at most)."))
+        return
+    currency = _cell(values, index, "currency").upper() or run.currency
+    if currency != run.currency:
+        if currency not in known_currencies():
+            _error(run, number, "currency", _("Unknown currency code: %(code)s.") % {"code": currency})
+        else:
+            _error(
+                run,
+                number,
+                "currency",
+                _("The bank account receives %(account)s, not %(currency)s.")
+                % {"account": run.currency, "currency": currency},
+            )
+        return
+    minor = _amount_minor(run, _cell(values, index, "amount"))
+    if isinstance(minor, str):
+        _error(run, number, "amount", minor)
+        return
+    received = _received(_cell(values, index, "received_at"))
+    if isinstance(received, str):
+        _error(run, number, "received_at", received)
+        return
+    if received > run.latest:
+        _error(run, number, "received_at", _("A donation cannot be received in the future."))
+        return
+    donor_ref = _cell(values, index, "donor_ref")
+    if donor_ref:
+        donor_id = run.donors.get(donor_ref, 0)
+        if donor_id == 0:
+            donor_id = run.donors[donor_ref] = (
+                Donor.objects.filter(charity=run.charity, external_ref=donor_ref).values_list("pk", flat=True).first()
+            )
+        if donor_id is None:
+            _error(run, number, "donor_ref", _("No donor of this charity has the number %(ref)s.") % {"ref": donor_ref})
+            return
+    else:
+        donor_id = run.unidentified
+    project_ref = _cell(values, index, "project")
+    campaign_ref = _cell(values, index, "campaign")
+    project_id = campaign_id = None
+    purpose = Purpose.GENERAL
+    if project_ref and campaign_ref:
+        _error(run, number, "campaign", _("A donation to a project is not also to a campaign."))
+        return
+    if project_ref:
+        project = _project(run, project_ref)
+        if isinstance(project, str):
+            _error(run, number, "project", project)
+            return
+        project_id, purpose = project.pk, Purpose.PROJECT
+    elif campaign_ref:
+        campaign_id = run.campaigns.get(campaign_ref)
+        if campaign_id is None:
+            found = (
+                Campaign.objects.filter(charity=run.charity, pk=int(campaign_ref)).values_list("pk", flat=True).first()
+                if campaign_ref.isdigit() and len(campaign_ref) < 18
+                else None
+            )
+            campaign_id = run.campaigns[campaign_ref] = found or _("No campaign of this charity has the id %(id)s.") % {
+                "id": campaign_ref
+            }
+        if isinstance(campaign_id, str):
+            _error(run, number, "campaign", campaign_id)
+            return
+        purpose = Purpose.CAMPAIGN
+    anonymous_text = _cell(values, index, "anonymous").lower()
+    if anonymous_text not in TRUE and anonymous_text not in FALSE:
+        _error(run, number, "anonymous", _("Write yes or no."))
+        return
+    if ref in run.refs:
+        run.counts["duplicate"] += 1
+        return
+    run.refs.add(ref)
+    run.pending.append(
+        (number, ref, donor_id, minor, received, purpose, project_id, campaign_id, anonymous_text in TRUE)
+    )
+
+
+def _late(run: _Run, received: dt.datetime) -> bool:
+    day = received.astimezone(services.KUWAIT).date()
+    limit = run.late_cache.get(day)
+    if limit is None:
+        limit = run.late_cache[day] = services.next_business_day(day)
+    return run.now.astimezone(services.KUWAIT).date() > limit
+
+
+def _flush(run: _Run, *, final: bool = False, failed: str = "") -> None:
+    pending, run.pending, run.refs = run.pending, [], set()
+    with transaction.atomic():
+        if pending:
+            existing = set(
+                Donation.objects.filter(
+                    charity=run.charity, channel=run.channel, channel_ref__in=[row[1] for row in pending]
+                ).values_list("channel_ref", flat=True)
+            )
+            kept = [row for row in pending if row[1] not in existing]
+            run.counts["duplicate"] += len(pending) - len(kept)
+            if kept:
+                _write(run, kept)
+            run.counts["ok"] += len(kept)
+        fields = {
+            "rows_done": run.counts["done"],
+            "rows_ok": run.counts["ok"],
+            "rows_duplicate": run.counts["duplicate"],
+            "rows_failed": run.counts["failed"],
+            "errors": run.errors,
+        }
+        if final:
+            fields["status"] = DonationImport.Status.FAILED if failed else DonationImport.Status.DONE
+            fields["finished_at"] = timezone.now()
+            if failed:
+                fields["errors"] = [{"row": 0, "column": "", "message": failed}, *run.errors][:MAX_ERRORS]
+            if run.counts["done"] > run.batch.rows_total:
+                fields["rows_total"] = run.counts["done"]
+        DonationImport.objects.filter(pk=run.batch.pk).update(**fields)
+        if run.progress is not None:
+            run.progress(dict(run.counts, total=run.batch.rows_total))
+        if final:
+            run.batch.refresh_from_db()
+            record(
+                actor=run.actor,
+                action="donation_import.finish",
+                subject=run.batch,
+                organization=run.charity,
+                changes={
+                    "status": run.batch.status,
+                    "rows_ok": run.batch.rows_ok,
+                    "rows_duplicate": run.batch.rows_duplicate,
+                    "rows_failed": run.batch.rows_failed,
+                },
+            )
+
+
+def _write(run: _Run, kept: list[tuple]) -> None:
+    """Inserts the chunk's donations, the allocations of its restricted rows and its ledger postings."""
+    now = run.now
+    actor_id = run.actor.pk if getattr(run.actor, "pk", None) else None
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Donation._meta.db_table, len(kept)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+    else:
+        ids = [None] * len(kept)
+    donations = []
+    for pk, (_number, ref, donor_id, minor, received, purpose, project_id, campaign_id, anonymous) in zip(
+        ids, kept, strict=True
+    ):
+        donations.append(
+            Donation(
+                id=pk,
+                charity_id=run.charity.pk,
+                donor_id=donor_id,
+                kind=EntryKind.DONATION,
+                amount_minor=minor,
+                currency=run.currency,
+                received_at=received,
+                channel=run.channel,
+                bank_account_id=run.bank_account.pk,
+                purpose=purpose,
+                project_id=project_id,
+                campaign_id=campaign_id,
+                anonymous=anonymous,
+                entered_at=now,
+                entered_by_id=actor_id,
+                entered_late=_late(run, received),
+                channel_ref=ref,
+                batch_id=run.batch.pk,
+                receipt_number=services.new_receipt_number(received.astimezone(services.KUWAIT).year),
+            )
+        )
+    if postgres:
+        _copy_donations(donations)
+    else:
+        donations = Donation.objects.bulk_create(donations, batch_size=500)
+    allocations = [
+        Allocation(
+            donation_id=d.pk,
+            project_id=d.project_id,
+            amount_minor=d.amount_minor,
+            currency=d.currency,
+            allocated_by_id=actor_id,
+            allocated_at=now,
+        )
+        for d in donations
+        if d.purpose == Purpose.PROJECT
+    ]
+    if allocations:
+        Allocation.objects.bulk_create(allocations, batch_size=2000)
+    postings = _postings(run, donations)
+    if postgres:
+        _copy_postings(postings, actor=run.actor, now=now)
+    else:
+        ledger.post_many(postings, actor=run.actor)
+
+
+def _postings(run: _Run, donations: list[Donation]) -> list[ledger.Posting]:
+    """One ledger transaction per date received: Dr the charity's bank, Cr each fund by its rows' sum."""
+    by_day: dict[dt.date, dict[tuple[str, int | None], int]] = defaultdict(lambda: defaultdict(int))
+    for d in donations:
+        target = d.project_id if d.purpose == Purpose.PROJECT else d.campaign_id
+        by_day[d.received_at.astimezone(services.KUWAIT).date()][(d.purpose, target)] += d.amount_minor
+    bank = ledger.charity_bank(run.charity, run.currency)
+    projects = Project.objects.in_bulk({t for funds in by_day.values() for (p, t) in funds if p == Purpose.PROJECT})
+    campaigns = Campaign.objects.in_bulk({t for funds in by_day.values() for (p, t) in funds if p == Purpose.CAMPAIGN})
+    accounts = {}
+
+    def fund(purpose, target):
+        key = (purpose, target)
+        if key not in accounts:
+            if purpose == Purpose.PROJECT:
+                accounts[key] = ledger.project_fund(projects[target], run.currency)
+            elif purpose == Purpose.CAMPAIGN:
+                accounts[key] = services.campaign_fund(campaigns[target], run.currency)
+            else:
+                accounts[key] = services.general_fund(run.charity, run.currency)
+        return accounts[key]
+
+    postings = []
+    for day, funds in sorted(by_day.items()):
+        total = sum(funds.values())
+        entries = [(bank, Money(total, run.currency))]
+        entries.extend((fund(p, t), Money(-amount, run.currency)) for (p, t), amount in sorted(funds.items(), key=str))
+        postings.append(
+            ledger.Posting(
+                "donation-import",
+                day,
+                entries,
+                memo=f"{run.batch.file_name} {day.isoformat()}",
+                source=f"donation-import:{run.batch.pk}",
+            )
+        )
+    return postings
+
+
+def _copy_donations(donations: list[Donation]) -> None:
+    """The chunk's donations by COPY (INSERT_FIELDS order), written as COPY's text by hand."""
+
+    def text(value) -> str:
+        if value is None:
+            return "\\N"
+        if isinstance(value, bool):
+            return "t" if value else "f"
+        if isinstance(value, dt.datetime):
+            return value.isoformat()
+        return _copy_text(str(value))
+
+    lines = []
+    append = lines.append
+    for d in donations:
+        append(
+            "\t".join(
+                text(v)
+                for v in (
+                    d.pk,
+                    d.charity_id,
+                    d.donor_id,
+                    d.kind,
+                    d.amount_minor,
+                    d.currency,
+                    d.received_at,
+                    d.channel,
+                    d.bank_account_id,
+                    d.purpose,
+                    d.project_id,
+                    d.campaign_id,
+                    d.anonymous,
+                    d.entered_at,
+                    d.entered_by_id,
+                    d.entered_late,
+                    d.channel_ref,
+                    "",
+                    "",
+                    d.batch_id,
+                    "",
+                    d.receipt_number,
+                    "",
+                )
+            )
+            + "\n"
+        )
+    _copy(Donation, INSERT_FIELDS, lines)

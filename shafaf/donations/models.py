@@ -1,0 +1,346 @@
+"""Donors, their donations, the allocation of each donation to projects to the last fils, receipts anyone can
+verify, and the notifications that tell donors what happened to the projects they fund.
+
+Amounts are integers in the currency's minor units (shafaf.core.money), never floats. A donation, an allocation
+and a receipt are never edited: a refund or a correction is a new donation entry pointing to the one it corrects;
+a re-allocation is a new allocation entry (negative from one project, positive to another). Every donation and
+allocation is posted to the finance ledger (shafaf.finance.ledger) in the same transaction."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shafaf.core.money import Money
+
+
+class DonorKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    COMPANY = "company", _("Company")
+
+
+class Donor(models.Model):
+    """A donor of one charity (each charity keeps its own donors: another charity never sees them). A donor who
+    has an account (`user`) sees, in the portal, the donations of every donor record linked to that account."""
+
+    charity = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("charity"),
+        on_delete=models.PROTECT,
+        related_name="donors",
+        limit_choices_to={"kind": "charity"},
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=DonorKind.choices, default=DonorKind.PERSON)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    consent_to_contact = models.BooleanField(_("agrees to be contacted"), default=False)
+    show_name_publicly = models.BooleanField(
+        _("name may be shown publicly"),
+        default=False,
+        help_text=_("Otherwise public pages and receipt verification show the donor as anonymous."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("donor account"),
+        on_delete=models.SET_NULL,
+        related_name="donor_records",
+        null=True,
+        blank=True,
+    )
+    external_ref = models.CharField(_("charity's donor number"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("donor")
+        verbose_name_plural = _("donors")
+        ordering = ["charity", "name_en", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name_ar="") | ~Q(name_en=""), name="donor_has_a_name"),
+            models.UniqueConstraint(
+                fields=["charity", "external_ref"], condition=~Q(external_ref=""), name="donor_unique_external_ref"
+            ),
+        ]
+        indexes = [models.Index(fields=["charity", "email"], name="donor_charity_email")]
+
+    def __str__(self) -> str:
+        return self.name_ar or self.name_en
+
+
+class BankAccount(models.Model):
+    """A bank account of a charity, approved by the ministry to receive donations."""
+
+    charity = models.ForeignKey(
+        "accounts.Organization", verbose_name=_("charity"), on_delete=models.PROTECT, related_name="bank_accounts"
+    )
+    bank_name = models.CharField(_("bank"), max_length=200)
+    iban = models.CharField(_("IBAN"), max_length=34)
+    currency = models.CharField(_("currency"), max_length=3, default="KWD")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+        ordering = ["charity", "bank_name"]
+        constraints = [models.UniqueConstraint(fields=["iban"], name="bank_account_unique_iban")]
+
+    def __str__(self) -> str:
+        return f"{self.bank_name} {self.iban[-4:]}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None and self.is_active
+
+
+class Campaign(models.Model):
+    """A licensed fund-raising campaign of a charity (its donations are a restricted fund of the campaign)."""
+
+    charity = models.ForeignKey(
+        "accounts.Organization", verbose_name=_("charity"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    licence_number = models.CharField(_("licence number"), max_length=60, blank=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-starts_on", "id"]
+        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="campaign_dates")]
+
+    def __str__(self) -> str:
+        return self.name_ar
+
+
+class Channel(models.TextChoices):
+    KNET = "knet", _("K-Net")
+    CARD = "card", _("Card")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    STANDING_ORDER = "standing_order", _("Standing order")
+    SMS = "sms", _("SMS")
+    DEVICE = "device", _("Donation device")
+
+
+class Purpose(models.TextChoices):
+    PROJECT = "project", _("A project (restricted)")
+    CAMPAIGN = "campaign", _("A campaign")
+    GENERAL = "general", _("The general fund")
+
+
+class EntryKind(models.TextChoices):
+    DONATION = "donation", _("Donation")
+    REFUND = "refund", _("Refund")
+    CORRECTION = "correction", _("Correction")
+
+
+class DonationImport(models.Model):
+    """One channel settlement file: its counts, progress and per-row errors."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    charity = models.ForeignKey("accounts.Organization", verbose_name=_("charity"), on_delete=models.PROTECT)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_ok = models.PositiveIntegerField(_("rows kept"), default=0)
+    rows_duplicate = models.PositiveIntegerField(_("rows already recorded"), default=0)
+    rows_failed = models.PositiveIntegerField(_("rows refused"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("settlement file import")
+        verbose_name_plural = _("settlement file imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Donation(models.Model):
+    """A donation received by a charity (or a refund or correction of one: a new entry, never an edit)."""
+
+    charity = models.ForeignKey(
+        "accounts.Organization", verbose_name=_("charity"), on_delete=models.PROTECT, related_name="donations"
+    )
+    donor = models.ForeignKey(Donor, verbose_name=_("donor"), on_delete=models.PROTECT, related_name="donations")
+    kind = models.CharField(_("entry"), max_length=20, choices=EntryKind.choices, default=EntryKind.DONATION)
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        null=True,
+        blank=True,
+    )
+    # Positive for a donation; negative for a refund; either sign for a correction.
+    amount_minor = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    received_at = models.DateTimeField(_("received at"))
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    bank_account = models.ForeignKey(
+        BankAccount, verbose_name=_("bank account"), on_delete=models.PROTECT, related_name="donations"
+    )
+    purpose = models.CharField(_("for"), max_length=20, choices=Purpose.choices)
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        related_name="donations",
+        null=True,
+        blank=True,
+    )
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="donations", null=True, blank=True
+    )
+    anonymous = models.BooleanField(_("anonymous to the public"), default=False)
+    entered_at = models.DateTimeField(_("entered at"), default=timezone.now)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    # Entered after the next business day following its receipt: the ministry sees it flagged.
+    entered_late = models.BooleanField(_("entered late"), default=False)
+    # The channel's own reference (settlement files): a second file with the same row is recognised.
+    channel_ref = models.CharField(_("channel reference"), max_length=100, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True)
+    request_hash = models.CharField(_("request fingerprint"), max_length=64, blank=True)
+    batch = models.ForeignKey(
+        DonationImport, verbose_name=_("import"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    # The receipt: a short public code, and the platform's signature over the receipt's facts.
+    receipt_number = models.CharField(_("receipt number"), max_length=40, unique=True)
+    receipt_signature = models.CharField(_("receipt signature"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("donation")
+        verbose_name_plural = _("donations")
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["charity", "-received_at"], name="donation_charity_received"),
+            models.Index(fields=["donor", "-received_at"], name="donation_donor_received"),
+            models.Index(fields=["project"], name="donation_project"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_minor=0), name="donation_amount_not_zero"),
+            models.CheckConstraint(condition=~Q(kind="donation") | Q(amount_minor__gt=0), name="donation_positive"),
+            models.CheckConstraint(condition=~Q(kind="refund") | Q(amount_minor__lt=0), name="refund_negative"),
+            models.CheckConstraint(
+                condition=Q(kind="donation") | Q(corrects__isnull=False), name="refund_points_to_donation"
+            ),
+            models.CheckConstraint(
+                condition=(Q(purpose="project") & Q(project__isnull=False))
+                | (Q(purpose="campaign") & Q(campaign__isnull=False) & Q(project__isnull=True))
+                | (Q(purpose="general") & Q(project__isnull=True) & Q(campaign__isnull=True)),
+                name="donation_purpose_target",
+            ),
+            models.UniqueConstraint(
+                fields=["charity", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="donation_unique_idempotency_key",
+            ),
+            models.UniqueConstraint(
+                fields=["charity", "channel", "channel_ref"],
+                condition=~Q(channel_ref=""),
+                name="donation_unique_channel_ref",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
+class Allocation(models.Model):
+    """Part of a donation given to a project. Sums per donation never exceed it; parts come from a
+    largest-remainder split so they add up exactly. Never edited: a re-allocation is a negative entry plus a new
+    one."""
+
+    donation = models.ForeignKey(
+        Donation, verbose_name=_("donation"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="allocations"
+    )
+    amount_minor = models.BigIntegerField(_("amount (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("allocated by"), on_delete=models.PROTECT, related_name="+", null=True
+    )
+    allocated_at = models.DateTimeField(_("allocated at"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        ordering = ["donation", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount_minor=0), name="allocation_not_zero")]
+        indexes = [models.Index(fields=["project", "donation"], name="allocation_project")]
+
+    def __str__(self) -> str:
+        return f"{self.donation_id} → {self.project_id}: {self.amount_minor}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
+class NotificationKind(models.TextChoices):
+    REPORT = "report", _("A new report was published")
+    PHASE = "phase", _("A phase was completed")
+    BUDGET = "budget", _("The budget was revised")
+
+
+class Notification(models.Model):
+    """A message in a donor's portal (and, when the donor agreed to be contacted, an e-mail)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("project"), on_delete=models.CASCADE, related_name="+", null=True
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    # What happened, for whom: one notification per user and event, even when the event is announced twice.
+    event_key = models.CharField(_("event"), max_length=100)
+    title_ar = models.CharField(_("title (Arabic)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "event_key"], name="notification_once_per_event")]
+
+    def __str__(self) -> str:
+        return self.title_en
