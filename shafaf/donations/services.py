@@ -750,7 +750,11 @@ def _new_entry(*, actor, donation: Donation, kind: str, money: Money, reason: st
 
 
 def _lock_original(donation: Donation) -> Donation:
-    original = Donation.objects.select_for_update().select_related("charity", "project", "campaign").get(pk=donation.pk)
+    original = (
+        Donation.objects.select_for_update(of=("self",))
+        .select_related("charity", "project", "campaign")
+        .get(pk=donation.pk)
+    )
     if original.kind != EntryKind.DONATION:
         raise DomainError(_("Refund or correct the original donation, not one of its entries."), code="not_a_donation")
     return original
