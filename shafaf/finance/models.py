@@ -419,14 +419,12 @@ class Expenditure(models.Model):
         verbose_name=_("project"),
         on_delete=models.PROTECT,
         related_name="expenditures",
-        db_index=False,  # the (project, spent_on) index serves every look-up by project
     )
     line = models.ForeignKey(
         BudgetLine,
         verbose_name=_("budget line"),
         on_delete=models.PROTECT,
         related_name="expenditures",
-        db_index=False,  # the (line, spent_on) index serves every look-up by line
     )
     amount_minor = models.BigIntegerField(_("amount (minor units)"))
     currency = models.CharField(_("currency"), max_length=3)
