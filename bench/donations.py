@@ -566,7 +566,7 @@ def _wrap_phases(sql: dict) -> dict:
     targets = [
         ("DRF authentication: api_token_authenticate", authentication, "api_token_authenticate"),
         ("api: _charity_for (memberships, charity)", api, "_charity_for"),
-        ("api + service: _replay (the key looked up, twice)", services, "_replay"),
+        ("api + service: replayed_donation (the key looked up, twice)", services, "replayed_donation"),
         ("api: _get (donor, bank account, project, campaign)", api, "_get"),
         ("service: donation_record (all of it)", services, "donation_record"),
         ("  validate_donation", services, "validate_donation"),

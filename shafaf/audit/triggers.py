@@ -5,6 +5,8 @@ else that speaks to the database through the usual channels. An operator who dro
 the table leaves traces that `audit_verify` finds.
 """
 
+from shafaf.core.sql import run_for_vendor
+
 SQLITE_INSTALL = [
     "CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_auditevent "
     "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
@@ -39,12 +41,8 @@ _REMOVE = {"sqlite": SQLITE_REMOVE, "postgresql": POSTGRES_REMOVE}
 
 
 def install(connection) -> None:
-    with connection.cursor() as cursor:
-        for statement in _INSTALL.get(connection.vendor, []):
-            cursor.execute(statement)
+    run_for_vendor(connection, _INSTALL)
 
 
 def remove(connection) -> None:
-    with connection.cursor() as cursor:
-        for statement in _REMOVE.get(connection.vendor, []):
-            cursor.execute(statement)
+    run_for_vendor(connection, _REMOVE)

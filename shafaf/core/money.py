@@ -47,6 +47,7 @@ __all__ = [
     "known_currencies",
     "minor_digits",
     "parse_money",
+    "round_ratio",
     "sum_money",
 ]
 
@@ -178,6 +179,12 @@ def _check_rounding(rounding: object) -> str:
     if rounding not in ROUNDING_MODES:
         raise ValueError(f"rounding must be one of the decimal module's ROUND_* modes, not {rounding!r}")
     return rounding  # type: ignore[return-value]
+
+
+def round_ratio(num: int, den: int, rounding: str) -> int:
+    """``num / den`` rounded to an integer with a ``decimal`` rounding mode, exactly (``den`` > 0): the one
+    integer division with a named rounding that amounts, ratios and basis points all use."""
+    return _round_ratio(num, den, _check_rounding(rounding))
 
 
 def _round_ratio(num: int, den: int, rounding: str) -> int:

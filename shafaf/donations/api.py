@@ -237,7 +237,7 @@ class DonationViewSet(
         request_hash = services.request_fingerprint(dict(request.data.items())) if key else ""
         if key:
             # Replay before looking anything up: the same key and body give the first answer whatever changed.
-            replay = services._replay(charity.pk, key, request_hash)
+            replay = services.replayed_donation(charity.pk, key, request_hash)
             if replay is not None:
                 return self._created(replay)
         donors = selectors.donors_visible_to(user).filter(charity=charity)

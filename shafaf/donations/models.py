@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shafaf.core.models import ImportRun
 from shafaf.core.money import Money
 
 
@@ -146,38 +147,17 @@ class EntryKind(models.TextChoices):
     CORRECTION = "correction", _("Correction")
 
 
-class DonationImport(models.Model):
-    """One channel settlement file: its counts, progress and per-row errors."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+class DonationImport(ImportRun):
+    """One channel settlement file: its counts, progress and per-row errors; rows already recorded (the same
+    channel reference) are counted apart, neither kept twice nor refused."""
 
     charity = models.ForeignKey("accounts.Organization", verbose_name=_("charity"), on_delete=models.PROTECT)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    file_name = models.CharField(_("file name"), max_length=255)
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
-    rows_total = models.PositiveIntegerField(_("rows"), default=0)
-    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
-    rows_ok = models.PositiveIntegerField(_("rows kept"), default=0)
     rows_duplicate = models.PositiveIntegerField(_("rows already recorded"), default=0)
-    rows_failed = models.PositiveIntegerField(_("rows refused"), default=0)
-    errors = models.JSONField(_("errors"), default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("started at"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(ImportRun.Meta):
         verbose_name = _("settlement file import")
         verbose_name_plural = _("settlement file imports")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.file_name
 
 
 class Donation(models.Model):

@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, Sum
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from shafaf.accounts.choices import Role
 from shafaf.core.allocation import split_by_weights
+from shafaf.core.ids import pk_or_404
 from shafaf.core.money import Money
 from shafaf.projects.choices import LICENSED_STATUSES
 from shafaf.projects.models import Project
@@ -35,13 +35,6 @@ from .models import Allocation, Donation, Notification
 
 def is_donor(user) -> bool:
     return bool(user.is_authenticated and Role.DONOR in user.roles())
-
-
-def _int_or_404(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
 
 
 # --- the donor's own donations -------------------------------------------------------------------------------
@@ -59,8 +52,22 @@ def my_donations(user):
     )
 
 
+def my_donation_rows(user, limit: int = 500) -> list[dict]:
+    """My latest donations, each with how much of it is allocated: [{"donation", "allocated": Money}]."""
+    from django.db.models import Sum
+
+    donations = list(my_donations(user)[:limit])
+    allocated = dict(
+        Allocation.objects.filter(donation__in=[d.pk for d in donations])
+        .values("donation_id")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("donation_id", "total")
+    )
+    return [{"donation": d, "allocated": Money(int(allocated.get(d.pk) or 0), d.currency)} for d in donations]
+
+
 def my_donation_get(user, pk) -> Donation:
-    return get_object_or_404(my_donations(user), pk=_int_or_404(pk))
+    return get_object_or_404(my_donations(user), pk=pk_or_404(pk))
 
 
 def my_allocations(user):
@@ -80,7 +87,7 @@ def my_projects(user):
 
 
 def my_project_get(user, pk) -> Project:
-    return get_object_or_404(my_projects(user), pk=_int_or_404(pk))
+    return get_object_or_404(my_projects(user), pk=pk_or_404(pk))
 
 
 def my_notifications(user):
@@ -316,7 +323,7 @@ def published_evidence_get(user, project, document_pk):
         ProjectDocument.objects.filter(
             project=project, progress_reports__status=ReportStatus.ACCEPTED, progress_reports__project=project
         ).distinct(),
-        pk=_int_or_404(document_pk),
+        pk=pk_or_404(document_pk),
     )
 
 

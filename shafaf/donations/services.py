@@ -400,7 +400,7 @@ def _fingerprint_of(*, donor, amount: Money, received_at, channel, bank_account,
     )
 
 
-def _replay(charity_id: int, idempotency_key: str, request_hash: str) -> Donation | None:
+def replayed_donation(charity_id: int, idempotency_key: str, request_hash: str) -> Donation | None:
     """The donation already recorded with this key (marked replayed), or None; IdempotencyMismatch if the key
     was used with another request."""
     existing = Donation.objects.filter(charity_id=charity_id, idempotency_key=idempotency_key).first()
@@ -546,7 +546,7 @@ def donation_record(
         raise _field_error("channel_ref", _("The channel reference is too long (100 characters at most)."))
     charity_id = _charity_id(charity)
     if idempotency_key and request_hash:
-        replay = _replay(charity_id, idempotency_key, request_hash)
+        replay = replayed_donation(charity_id, idempotency_key, request_hash)
         if replay is not None:
             return replay
     money, received_at = validate_donation(
@@ -574,7 +574,7 @@ def donation_record(
             anonymous=anonymous,
             channel_ref=channel_ref,
         )
-        replay = _replay(charity_id, idempotency_key, request_hash)
+        replay = replayed_donation(charity_id, idempotency_key, request_hash)
         if replay is not None:
             return replay
     now = timezone.now()
@@ -605,7 +605,7 @@ def donation_record(
                 donation.save(force_insert=True)
         except IntegrityError:
             if idempotency_key:
-                replay = _replay(charity_id, idempotency_key, donation.request_hash)
+                replay = replayed_donation(charity_id, idempotency_key, donation.request_hash)
                 if replay is not None:
                     return replay
             if (

@@ -13,11 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 
-from shafaf.core.money import Money
 from shafaf.core.views import stored_file_response
 
 from . import notifications, portal
-from .models import Allocation
 
 
 def _require_donor(request) -> None:
@@ -33,16 +31,7 @@ def _language() -> str:
 def portal_home_view(request):
     """My donations: each with its charity, purpose, amount and how much of it is allocated."""
     _require_donor(request)
-    donations = list(portal.my_donations(request.user)[:500])
-    from django.db.models import Sum
-
-    allocated = dict(
-        Allocation.objects.filter(donation__in=[d.pk for d in donations])
-        .values("donation_id")
-        .annotate(total=Sum("amount_minor"))
-        .values_list("donation_id", "total")
-    )
-    rows = [{"donation": d, "allocated": Money(int(allocated.get(d.pk) or 0), d.currency)} for d in donations]
+    rows = portal.my_donation_rows(request.user)
     context = {
         "rows": rows,
         "projects": portal.my_projects(request.user).order_by("reference"),

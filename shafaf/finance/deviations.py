@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy
 
 from shafaf.audit import services as audit
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
-from shafaf.core.money import Money
+from shafaf.core.money import Money, round_ratio
 
 from . import permissions, rollup, variance
 from .models import (
@@ -78,20 +78,11 @@ WARN_NEAR_THRESHOLD = "near_threshold"
 # --- the maths ---------------------------------------------------------------------------------------------------
 
 
-def _divide_half_even(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded to an integer half-even, exactly (denominator > 0)."""
-    quotient, remainder = divmod(numerator, denominator)
-    twice = 2 * remainder
-    if twice > denominator or (twice == denominator and quotient % 2 == 1):
-        quotient += 1
-    return quotient
-
-
 def ratio_decimal(spent: int, budget: int, places: int = 4) -> Decimal | None:
     """spent / budget as a Decimal with `places` decimals, rounded half-even (1.0734); None without a budget."""
     if budget <= 0:
         return None
-    return Decimal(_divide_half_even(spent * 10**places, budget)).scaleb(-places)
+    return Decimal(round_ratio(spent * 10**places, budget, decimal.ROUND_HALF_EVEN)).scaleb(-places)
 
 
 def ratio_text(ratio_bp: int | None, *, infinite: bool = False) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import decimal
 import io
 import itertools
 import logging
@@ -56,6 +57,7 @@ from shafaf.core.money import (
     format_amount,
     minor_digits,
     parse_money,
+    round_ratio,
 )
 from shafaf.projects.models import Project
 from shafaf.projects.services import check_upload
@@ -193,15 +195,6 @@ class Converter:
         exact = self.rate(money.currency, on_date)
         converted = convert_fraction(money, self.target, exact.numerator, exact.denominator, rounding=rates.ROUNDING)
         return Converted(converted, exact.rate_text, exact.rate_date)
-
-
-def _half_even(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded ROUND_HALF_EVEN, both positive (the import's fast path)."""
-    quotient, remainder = divmod(numerator, denominator)
-    twice = 2 * remainder
-    if twice > denominator or (twice == denominator and quotient % 2):
-        return quotient + 1
-    return quotient
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -971,7 +964,9 @@ class _FastPath:
             exact = self.exact_rate(code, spent_on)
             if exact is None:
                 return None
-            converted = _half_even(minor * exact.numerator * self.target_scale, exact.denominator * scale)
+            converted = round_ratio(
+                minor * exact.numerator * self.target_scale, exact.denominator * scale, decimal.ROUND_HALF_EVEN
+            )
             if converted > BIGINT_MAX:
                 return None
             rate_text, rate_date = exact.rate_text, self.db_date(exact.rate_date)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shafaf.core.models import ImportRun
 from shafaf.core.money import Money
 
 
@@ -368,17 +369,12 @@ def evidence_upload_to(expenditure, filename: str) -> str:
     return f"expenditures/{expenditure.project_id}/{uuid.uuid4().hex}{extension}"
 
 
-class FinanceImport(models.Model):
+class FinanceImport(ImportRun):
     """One spreadsheet import (expenditures or exchange rates): its file, counts, progress and per-row errors."""
 
     class Kind(models.TextChoices):
         EXPENDITURES = "expenditures", _("Expenditures")
         RATES = "rates", _("Exchange rates")
-
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     project = models.ForeignKey(
@@ -387,27 +383,10 @@ class FinanceImport(models.Model):
     charity = models.ForeignKey(
         "accounts.Organization", verbose_name=_("charity"), on_delete=models.PROTECT, related_name="+", null=True
     )
-    file_name = models.CharField(_("file name"), max_length=255)
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
-    rows_total = models.PositiveIntegerField(_("rows"), default=0)
-    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
-    rows_ok = models.PositiveIntegerField(_("rows kept"), default=0)
-    rows_failed = models.PositiveIntegerField(_("rows refused"), default=0)
-    errors = models.JSONField(_("errors"), default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("imported by"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("started at"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(ImportRun.Meta):
         verbose_name = _("finance import")
         verbose_name_plural = _("finance imports")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.file_name
 
 
 class Expenditure(models.Model):

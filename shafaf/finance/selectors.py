@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from shafaf.accounts.choices import CHARITY_ROLES, Role
 from shafaf.accounts.permissions import has_oversight, organization_ids_with_role
+from shafaf.core.ids import pk_or_404
 from shafaf.core.money import Money, format_amount
 from shafaf.projects.choices import ProjectStatus
 
@@ -65,17 +65,10 @@ def contract_list(user, project=None):
     return with_disbursed(queryset).order_by("-signed_on", "-id")
 
 
-def _int_or_404(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
 def contract_get(user, pk, project=None) -> Contract:
     """The contract (of `project` when given), or Http404 when it does not exist or the user may not see it."""
     queryset = contract_list(user, project)
-    return get_object_or_404(queryset, pk=_int_or_404(pk))
+    return get_object_or_404(queryset, pk=pk_or_404(pk))
 
 
 def contract_disbursements(contract: Contract):
@@ -148,9 +141,10 @@ def disbursements_after(project, date: dt.date):
     return project.disbursements.filter(paid_on__gt=date).order_by("paid_on", "id")
 
 
-def money_text(money: Money) -> str:
-    """An amount for a page: Western digits with grouping and the currency's code ("1,250.500 KWD")."""
-    return f"{format_amount(money)} {money.currency}"
+def money_text(money: Money | None) -> str:
+    """An amount for a page, a statement or a message: Western digits with grouping and the currency's code
+    ("1,250.500 KWD"); empty for None."""
+    return "" if money is None else f"{format_amount(money)} {money.currency}"
 
 
 # --- the budget interfaces (shafaf.projects.rulebook.checks, shafaf.projects.oversight.rules) --------------------

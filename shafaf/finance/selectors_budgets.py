@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from django.shortcuts import get_object_or_404
 
+from shafaf.core.ids import pk_or_404
 from shafaf.core.money import Money
 from shafaf.projects.selectors import projects_visible_to
 
 from .models import AdminShareLicence, BudgetLine, BudgetVersion, BudgetVersionLine, LineCategory
-from .selectors import _int_or_404, _percent_of
+from .selectors import _percent_of
 
 
 def budget_versions_visible_to(user, queryset=None):
@@ -33,7 +34,7 @@ def budget_versions(user, project=None):
 
 
 def budget_version_get(user, pk, project=None) -> BudgetVersion:
-    return get_object_or_404(budget_versions(user, project), pk=_int_or_404(pk))
+    return get_object_or_404(budget_versions(user, project), pk=pk_or_404(pk))
 
 
 @dataclass

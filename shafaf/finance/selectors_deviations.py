@@ -4,11 +4,11 @@ ministry and auditors; nobody else (no partner reporter, no donor)."""
 from __future__ import annotations
 
 from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from shafaf.accounts.choices import CHARITY_ROLES
 from shafaf.accounts.permissions import has_oversight, organization_ids_with_role
+from shafaf.core.ids import pk_or_404
 
 from .models import UNSETTLED_DEVIATION_STATUSES, Deviation, DeviationStatus
 
@@ -31,19 +31,9 @@ def deviation_list(user, project=None):
     return queryset.order_by("-detected_at", "-id")
 
 
-def _int_or_404(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < number < 2**63:
-        raise Http404
-    return number
-
-
 def deviation_get(user, pk, project=None) -> Deviation:
     """The deviation (of `project` when given), or Http404 when it does not exist or the user may not see it."""
-    return get_object_or_404(deviation_list(user, project), pk=_int_or_404(pk))
+    return get_object_or_404(deviation_list(user, project), pk=pk_or_404(pk))
 
 
 # Justified deviations first (they await the ministry), then open, rejected, and the settled ones.

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from shafaf.accounts.choices import CHARITY_ROLES, Role
 from shafaf.accounts.permissions import has_oversight, organization_ids_with_role
+from shafaf.core.ids import pk_or_404
 from shafaf.core.money import Money
 from shafaf.projects.choices import ProjectStatus
 
@@ -49,19 +49,9 @@ def expenditure_list(user, project=None):
     return queryset.order_by("-spent_on", "-id")
 
 
-def _int_or_404(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < number < 2**63:
-        raise Http404
-    return number
-
-
 def expenditure_get(user, pk, project=None) -> Expenditure:
     """The expenditure (of `project` when given), or Http404 when it does not exist or the user may not see it."""
-    return get_object_or_404(expenditure_list(user, project), pk=_int_or_404(pk))
+    return get_object_or_404(expenditure_list(user, project), pk=pk_or_404(pk))
 
 
 def expenditure_imports(user, project):
@@ -77,7 +67,7 @@ def expenditure_imports(user, project):
 
 
 def expenditure_import_get(user, pk, project) -> FinanceImport:
-    return get_object_or_404(expenditure_imports(user, project), pk=_int_or_404(pk))
+    return get_object_or_404(expenditure_imports(user, project), pk=pk_or_404(pk))
 
 
 @dataclass(frozen=True)

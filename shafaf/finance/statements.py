@@ -22,9 +22,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from shafaf.core.money import Money, format_amount, minor_digits
+from shafaf.core.money import Money, minor_digits
 
 from . import variance
+from .deviations import ratio_text
 from .models import (
     BudgetLine,
     BudgetVersion,
@@ -39,17 +40,9 @@ from .models import (
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 
 
-def money_text(money: Money | None) -> str:
-    """An amount for a statement: Western digits with grouping and the currency's code ("1,250.500 KWD")."""
-    return "" if money is None else f"{format_amount(money)} {money.currency}"
-
-
 def percent_text(ratio_bp: int | None) -> str:
-    """Basis points as a percentage with two decimals ("104.50 %"), exactly."""
-    if ratio_bp is None:
-        return ""
-    whole, hundredths = divmod(abs(int(ratio_bp)), 100)
-    return f"{'-' if ratio_bp < 0 else ''}{whole}.{hundredths:02d} %"
+    """Basis points as a percentage with two decimals ("104.50 %"), exactly; empty for None."""
+    return "" if ratio_bp is None else ratio_text(int(ratio_bp))
 
 
 def _money(minor, currency: str) -> Money:

@@ -12,6 +12,8 @@ SQLite the flush deletes rows, so the test suite removes these triggers for the 
 tests of the triggers install them again inside their own test (install/remove below).
 """
 
+from shafaf.core.sql import run_for_vendor
+
 SQLITE_INSTALL = [
     "CREATE TRIGGER IF NOT EXISTS ledger_entry_no_update BEFORE UPDATE ON finance_ledgerentry "
     "BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;",
@@ -89,12 +91,8 @@ _REMOVE = {"sqlite": SQLITE_REMOVE, "postgresql": POSTGRES_REMOVE}
 
 
 def install(connection) -> None:
-    with connection.cursor() as cursor:
-        for statement in _INSTALL.get(connection.vendor, []):
-            cursor.execute(statement)
+    run_for_vendor(connection, _INSTALL)
 
 
 def remove(connection) -> None:
-    with connection.cursor() as cursor:
-        for statement in _REMOVE.get(connection.vendor, []):
-            cursor.execute(statement)
+    run_for_vendor(connection, _REMOVE)

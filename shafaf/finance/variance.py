@@ -11,9 +11,10 @@ Under-spending is variance, never a deviation: a project that has not spent yet 
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
 
-from shafaf.core.money import _round_ratio
+from shafaf.core.money import round_ratio
 
 BP = 10000  # basis points in one whole
 
@@ -26,7 +27,7 @@ def ratio_bp(spent: int, budget: int) -> int | None:
     """spent / budget in basis points, rounded half-even; None when there is no budget."""
     if budget <= 0:
         return None
-    return _round_ratio(spent * BP, budget, "ROUND_HALF_EVEN")
+    return round_ratio(spent * BP, budget, decimal.ROUND_HALF_EVEN)
 
 
 def is_beyond(spent: int, budget: int, threshold_bp: int) -> bool:

@@ -17,6 +17,7 @@ from shafaf.accounts.choices import Authority
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import NotAllowed
 from shafaf.core.filters import IdFilter, StyledFilterSet
+from shafaf.core.ids import pk_or_404
 from shafaf.projects.choices import ProjectModel
 
 from . import permissions, selectors, services
@@ -285,7 +286,7 @@ class OfficerViewSet(
     def get_object(self):
         from django.shortcuts import get_object_or_404
 
-        officer = get_object_or_404(self.get_queryset(), pk=selectors._int(self.kwargs["pk"]))
+        officer = get_object_or_404(self.get_queryset(), pk=pk_or_404(self.kwargs["pk"]))
         if self.action in ("partial_update", "deactivate") and not permissions.can_edit_partner(
             self.request.user, officer.partner
         ):

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Prefetch, Value, When
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from shafaf.accounts.choices import OrganizationKind
 from shafaf.accounts.models import Organization
 from shafaf.audit import services as audit
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
+from shafaf.core.ids import pk_or_404
 
 from .choices import HitStatus, SanctionsEntityType, ScreeningTrigger
 from .models import Officer, PartnerName, SanctionsEntry, SanctionsListVersion, Screening, ScreeningHit
@@ -54,10 +54,7 @@ def versions_visible_to(user):
 
 
 def version_get(user, pk) -> SanctionsListVersion:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = pk_or_404(pk)
     return get_object_or_404(versions_visible_to(user), pk=pk)
 
 
@@ -75,10 +72,7 @@ def hits_visible_to(user):
 
 
 def hit_get(user, pk) -> ScreeningHit:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = pk_or_404(pk)
     return get_object_or_404(hits_visible_to(user), pk=pk)
 
 

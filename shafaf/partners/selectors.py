@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from shafaf.accounts.choices import Authority, OrganizationKind
 from shafaf.accounts.models import Organization
+from shafaf.core.ids import pk_or_404
 
 from . import permissions
 from .choices import BLOCKING_HIT_STATUSES, AccreditationStatus, HitStatus
@@ -27,16 +27,6 @@ __all__ = [
     "partner_list",
     "partners_visible_to",
 ]
-
-
-def _int(pk) -> int:
-    try:
-        value = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 0 < value < 2**63:
-        raise Http404
-    return value
 
 
 def partners_visible_to(user, queryset=None):
@@ -101,7 +91,7 @@ def partner_counts(queryset) -> dict:
 
 def partner_get(user, pk) -> Organization:
     """The partner, or Http404 when there is none or the user may not see it."""
-    return get_object_or_404(partners_visible_to(user).select_related("partner_profile"), pk=_int(pk))
+    return get_object_or_404(partners_visible_to(user).select_related("partner_profile"), pk=pk_or_404(pk))
 
 
 def partner_names(partner):
@@ -120,7 +110,7 @@ def partner_officers(partner, *, include_inactive: bool = True):
 
 
 def officer_get(user, partner, pk) -> Officer:
-    return get_object_or_404(Officer.objects.filter(partner=partner), pk=_int(pk))
+    return get_object_or_404(Officer.objects.filter(partner=partner), pk=pk_or_404(pk))
 
 
 def accreditations_visible_to(user, queryset=None):
@@ -147,11 +137,11 @@ def partner_accreditations(partner):
 
 
 def accreditation_get(user, pk) -> Accreditation:
-    return get_object_or_404(accreditations_visible_to(user).select_related("partner", "recorded_by"), pk=_int(pk))
+    return get_object_or_404(accreditations_visible_to(user).select_related("partner", "recorded_by"), pk=pk_or_404(pk))
 
 
 def accreditation_document_get(user, accreditation, pk) -> AccreditationDocument:
-    return get_object_or_404(accreditation.documents.all(), pk=_int(pk))
+    return get_object_or_404(accreditation.documents.all(), pk=pk_or_404(pk))
 
 
 def screening_summary(partner) -> dict:

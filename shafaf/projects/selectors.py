@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shafaf.accounts.choices import CHARITY_ROLES, Role
 from shafaf.accounts.permissions import has_oversight, is_ministry, organization_ids_with_role
+from shafaf.core.ids import pk_or_404
 
 from .choices import AWAITING_REVIEW_STATUSES, ProjectStatus
 from .models import Project, ProjectTransition
@@ -35,14 +36,9 @@ def project_list(user, queryset=None):
 
 def project_get(user, pk) -> Project:
     """The project, or Http404 when it does not exist or the user may not see it."""
-    from django.http import Http404
     from django.shortcuts import get_object_or_404
 
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None  # "/api/v1/projects/abc/" is not found, not a server error
-    return get_object_or_404(project_list(user).prefetch_related("locations"), pk=pk)
+    return get_object_or_404(project_list(user).prefetch_related("locations"), pk=pk_or_404(pk))
 
 
 def review_queue(user, queryset=None):
@@ -151,30 +147,21 @@ def project_documents(project: Project):
 
 def phase_get(user, pk):
     """The phase, or Http404 when it does not exist or the user may not see its project."""
-    from django.http import Http404
     from django.shortcuts import get_object_or_404
 
     from .models import ProjectPhase
 
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
     return get_object_or_404(
-        ProjectPhase.objects.select_related("project__charity").filter(project__in=projects_visible_to(user)), pk=pk
+        ProjectPhase.objects.select_related("project__charity").filter(project__in=projects_visible_to(user)),
+        pk=pk_or_404(pk),
     )
 
 
 def document_get(user, project: Project, pk):
     """One of the project's documents, or Http404."""
-    from django.http import Http404
     from django.shortcuts import get_object_or_404
 
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    return get_object_or_404(project.documents.all(), pk=pk)
+    return get_object_or_404(project.documents.all(), pk=pk_or_404(pk))
 
 
 def missing_project_documents(project: Project) -> list[dict]:

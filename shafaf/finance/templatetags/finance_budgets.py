@@ -2,16 +2,16 @@
 
 from django import template
 
-from shafaf.core.money import Money, format_amount
+from shafaf.core.money import Money
+
+from .. import selectors
 
 register = template.Library()
 
 
 @register.filter
 def money_text(money) -> str:
-    if not isinstance(money, Money):
-        return ""
-    return f"{format_amount(money)} {money.currency}"
+    return selectors.money_text(money) if isinstance(money, Money) else ""
 
 
 @register.filter

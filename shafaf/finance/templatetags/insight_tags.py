@@ -4,7 +4,8 @@ from django import template
 
 from shafaf.core.money import Money
 
-from ..statements import money_text, percent_text
+from ..selectors import money_text
+from ..statements import percent_text
 
 register = template.Library()
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from shafaf.accounts.choices import Authority, OrganizationKind
 from shafaf.accounts.models import Organization
 from shafaf.accounts.permissions import has_oversight, is_ministry
+from shafaf.core.ids import pk_or_404
 
 from .models import UNRESOLVED_STATUSES, Alert, AlertStatus
 from .permissions import can_view_alerts, can_view_compliance, own_charity_ids
@@ -46,10 +47,7 @@ def alert_list(user, *, status: str | None = None):
 
 def alert_get(user, pk) -> Alert:
     """The alert, or Http404 when it does not exist or the user may not see it."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    pk = pk_or_404(pk)
     alert = alerts_visible_to(user).select_related("project", "owner").filter(pk=pk).first()
     if alert is None:
         raise Http404
