@@ -566,15 +566,15 @@ def _wrap_phases(sql: dict) -> dict:
     targets = [
         ("DRF authentication: api_token_authenticate", authentication, "api_token_authenticate"),
         ("api: _charity_for (memberships, charity)", api, "_charity_for"),
-        ("api + service: replayed_donation (the key looked up, twice)", services, "replayed_donation"),
+        ("api: replayed_donation (the key looked up)", services, "replayed_donation"),
         ("api: _get (donor, bank account, project, campaign)", api, "_get"),
         ("service: donation_record (all of it)", services, "donation_record"),
         ("  validate_donation", services, "validate_donation"),
-        ("  _after_entry (allocation, ledger, signature, audit)", services, "_after_entry"),
+        ("  _signature (Ed25519, before the INSERT)", services, "_signature"),
+        ("  _after_entry (allocation, ledger, audit)", services, "_after_entry"),
         ("    donation_posting (ledger account look-ups)", services, "donation_posting"),
         ("    ledger.post_many", ledger, "post_many"),
-        ("    _sign (Ed25519 + UPDATE)", services, "_sign"),
-        ("    audit record (chain head lock, hash, insert)", services, "record"),
+        ("    audit record (chain head lock, hash, insert and head move)", services, "record"),
         ("api: DonationSerializer.to_representation", api.DonationSerializer, "to_representation"),
     ]
     phases: dict = {"_undo": []}

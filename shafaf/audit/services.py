@@ -29,6 +29,14 @@ def diff(before: dict, after: dict) -> dict:
 def _role_for(actor, organization) -> str:
     if actor is None:
         return ""
+    by_role = getattr(actor, "_shafaf_organizations_by_role", None)
+    if by_role is not None:  # the actor's active memberships, already loaded for its permissions
+        organization_id = getattr(organization, "pk", None)
+        if organization_id is not None:
+            own = sorted(role for role, ids in by_role.items() if organization_id in ids)
+            if own:
+                return own[0]
+        return min(by_role, default="")
     memberships = actor.active_memberships()
     if organization is not None:
         own = memberships.filter(organization=organization).values_list("role", flat=True).first()
@@ -71,9 +79,30 @@ def record(
     from .chain import content_of
 
     event.hash = compute_hash(content_of(event))
-    event.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    if connection.vendor == "postgresql":
+        _insert_and_advance(event)
+    else:
+        event.save(force_insert=True)
+        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
     return event
+
+
+def _insert_and_advance(event: AuditEvent) -> None:
+    """Inserts the event and moves the chain head to it in one statement (PostgreSQL)."""
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    events, heads = AuditEvent._meta.db_table, AuditChainHead._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH e AS (INSERT INTO "{events}" ({columns}) VALUES ({placeholders}) RETURNING "id", "seq", "hash") '  # noqa: S608
+            f'UPDATE "{heads}" SET "seq" = e.seq, "hash" = e.hash FROM e WHERE "{heads}"."id" = 1 RETURNING e.id',
+            params,
+        )
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def checkpoint_create(*, actor=None) -> AuditCheckpoint:

@@ -258,6 +258,7 @@ class DonationViewSet(
             idempotency_key=key,
             request_hash=request_hash,
             channel_ref=data.get("channel_ref", ""),
+            replay_checked=bool(key),
         )
         return self._created(donation)
 

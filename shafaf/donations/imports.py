@@ -26,11 +26,11 @@ charity, channel and ``channel_ref``: from an earlier file, or earlier in this o
 skipped — importing a file twice records nothing the second time. A line that is not UTF-8 is reported as a bad
 row; the others are kept.
 
-Speed: rows are written in chunks of CHUNK_ROWS, one database transaction each: the donations (COPY on
-PostgreSQL, a bulk insert elsewhere), the allocations of restricted rows, the ledger postings (one transaction per
-date received: Dr the bank account's charity bank, Cr each fund by the rows' sum — COPY too on PostgreSQL), and
-the import's counts (a page polls them). Receipts are signed on demand (receipts.receipt_code signs an unsigned
-donation the first time its code is asked for).
+Speed: rows are written in chunks of CHUNK_ROWS, one database transaction each: the donations, the allocations
+of restricted rows and the ledger postings (one transaction per date received: Dr the bank account's charity
+bank, Cr each fund by the rows' sum), by COPY on PostgreSQL (its text written straight from the parsed rows) and
+by bulk inserts elsewhere; then the import's counts (a page polls them). Receipts are signed on demand
+(receipts.receipt_code signs an unsigned donation the first time its code is asked for).
 """
 
 from __future__ import annotations
@@ -396,11 +396,7 @@ def _flush(run: _Run, *, final: bool = False, failed: str = "") -> None:
     pending, run.pending, run.refs = run.pending, [], set()
     with transaction.atomic():
         if pending:
-            existing = set(
-                Donation.objects.filter(
-                    charity=run.charity, channel=run.channel, channel_ref__in=[row[1] for row in pending]
-                ).values_list("channel_ref", flat=True)
-            )
+            existing = _existing_refs(run, [row[1] for row in pending])
             kept = [row for row in pending if row[1] not in existing]
             run.counts["duplicate"] += len(pending) - len(kept)
             if kept:
@@ -439,51 +435,56 @@ def _flush(run: _Run, *, final: bool = False, failed: str = "") -> None:
             )
 
 
-def _write(run: _Run, kept: list[tuple]) -> None:
-    """Inserts the chunk's donations, the allocations of its restricted rows and its ledger postings."""
-    now = run.now
-    actor_id = run.actor.pk if getattr(run.actor, "pk", None) else None
-    postgres = connection.vendor == "postgresql"
-    if postgres:
+def _existing_refs(run: _Run, refs: list[str]) -> set[str]:
+    """The channel references of this chunk already recorded for the charity and channel (on PostgreSQL as one
+    array parameter rather than thousands of placeholders)."""
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Donation._meta.db_table, len(kept)],
+                f"SELECT channel_ref FROM {connection.ops.quote_name(Donation._meta.db_table)} "  # noqa: S608
+                "WHERE charity_id = %s AND channel = %s AND channel_ref <> '' AND channel_ref = ANY(%s)",
+                [run.charity.pk, str(run.channel), refs],
             )
-            ids = [row[0] for row in cursor.fetchall()]
-    else:
-        ids = [None] * len(kept)
-    donations = []
-    for pk, (_number, ref, donor_id, minor, received, purpose, project_id, campaign_id, anonymous) in zip(
-        ids, kept, strict=True
-    ):
-        donations.append(
-            Donation(
-                id=pk,
-                charity_id=run.charity.pk,
-                donor_id=donor_id,
-                kind=EntryKind.DONATION,
-                amount_minor=minor,
-                currency=run.currency,
-                received_at=received,
-                channel=run.channel,
-                bank_account_id=run.bank_account.pk,
-                purpose=purpose,
-                project_id=project_id,
-                campaign_id=campaign_id,
-                anonymous=anonymous,
-                entered_at=now,
-                entered_by_id=actor_id,
-                entered_late=_late(run, received),
-                channel_ref=ref,
-                batch_id=run.batch.pk,
-                receipt_number=services.new_receipt_number(received.astimezone(services.KUWAIT).year),
-            )
+            return {row[0] for row in cursor.fetchall()}
+    return set(
+        Donation.objects.filter(charity=run.charity, channel=run.channel, channel_ref__in=refs).values_list(
+            "channel_ref", flat=True
         )
-    if postgres:
-        _copy_donations(donations)
-    else:
-        donations = Donation.objects.bulk_create(donations, batch_size=500)
+    )
+
+
+def _write(run: _Run, kept: list[tuple]) -> None:
+    """Inserts the chunk's donations, the allocations of its restricted rows and its ledger postings: by COPY
+    straight from the parsed rows on PostgreSQL, by bulk inserts of model instances elsewhere."""
+    if connection.vendor == "postgresql":
+        _copy_rows(run, kept)
+        return
+    now = run.now
+    actor_id = run.actor.pk if getattr(run.actor, "pk", None) else None
+    donations = [
+        Donation(
+            charity_id=run.charity.pk,
+            donor_id=donor_id,
+            kind=EntryKind.DONATION,
+            amount_minor=minor,
+            currency=run.currency,
+            received_at=received,
+            channel=run.channel,
+            bank_account_id=run.bank_account.pk,
+            purpose=purpose,
+            project_id=project_id,
+            campaign_id=campaign_id,
+            anonymous=anonymous,
+            entered_at=now,
+            entered_by_id=actor_id,
+            entered_late=_late(run, received),
+            channel_ref=ref,
+            batch_id=run.batch.pk,
+            receipt_number=services.new_receipt_number(received.astimezone(services.KUWAIT).year),
+        )
+        for (_number, ref, donor_id, minor, received, purpose, project_id, campaign_id, anonymous) in kept
+    ]
+    donations = Donation.objects.bulk_create(donations, batch_size=500)
     allocations = [
         Allocation(
             donation_id=d.pk,
@@ -498,19 +499,76 @@ def _write(run: _Run, kept: list[tuple]) -> None:
     ]
     if allocations:
         Allocation.objects.bulk_create(allocations, batch_size=2000)
-    postings = _postings(run, donations)
-    if postgres:
-        _copy_postings(postings, actor=run.actor, now=now)
-    else:
-        ledger.post_many(postings, actor=run.actor)
-
-
-def _postings(run: _Run, donations: list[Donation]) -> list[ledger.Posting]:
-    """One ledger transaction per date received: Dr the charity's bank, Cr each fund by its rows' sum."""
     by_day: dict[dt.date, dict[tuple[str, int | None], int]] = defaultdict(lambda: defaultdict(int))
     for d in donations:
         target = d.project_id if d.purpose == Purpose.PROJECT else d.campaign_id
         by_day[d.received_at.astimezone(services.KUWAIT).date()][(d.purpose, target)] += d.amount_minor
+    ledger.post_many(_postings(run, by_day), actor=run.actor)
+
+
+NULL = "\\N"  # COPY's text for NULL
+ALLOCATION_FIELDS = ("donation", "project", "amount_minor", "currency", "allocated_by", "allocated_at", "reason")
+
+
+def _copy_rows(run: _Run, kept: list[tuple]) -> None:
+    """PostgreSQL: the chunk's donations and allocations by COPY, written as COPY's text straight from the parsed
+    rows (INSERT_FIELDS and ALLOCATION_FIELDS order), and one ledger posting per day received, by COPY too."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Donation._meta.db_table, len(kept)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    now = run.now
+    actor_id = run.actor.pk if getattr(run.actor, "pk", None) else None
+    actor_text = NULL if actor_id is None else str(actor_id)
+    now_text = now.isoformat()
+    currency = run.currency
+    # The constant parts of a row: the import's own values (ids, codes of letters and digits: nothing to escape).
+    head = f"\t{run.charity.pk}\t"
+    middle = f"\t{EntryKind.DONATION.value}\t"
+    channel = f"\t{currency}\t"
+    after_received = f"\t{Channel(run.channel).value}\t{run.bank_account.pk}\t"
+    entered = f"\t{now_text}\t{actor_text}\t"
+    tail = f"\t\t\t{run.batch.pk}\t\t"
+    allocation_tail = f"\t{currency}\t{actor_text}\t{now_text}\t\n"
+    purposes = {value: Purpose(value).value for value in Purpose.values}
+    kuwait = services.KUWAIT
+    receipt = services.new_receipt_number
+    escape = _copy_text
+    today = now.astimezone(kuwait).date()
+    late_after: dict[dt.date, bool] = {}
+    years: dict[dt.date, int] = {}
+    by_day: dict[dt.date, dict[tuple[str, int | None], int]] = defaultdict(lambda: defaultdict(int))
+    lines, allocations = [], []
+    for pk, (_number, ref, donor_id, minor, received, purpose, project_id, campaign_id, anonymous) in zip(
+        ids, kept, strict=True
+    ):
+        day = received.astimezone(kuwait).date()
+        late = late_after.get(day)
+        if late is None:
+            late = late_after[day] = today > services.next_business_day(day)
+            years[day] = day.year
+        purpose_text = purposes[purpose]
+        lines.append(
+            f"{pk}{head}{NULL if donor_id is None else donor_id}{middle}{minor}{channel}{received.isoformat()}"
+            f"{after_received}{purpose_text}\t{NULL if project_id is None else project_id}"
+            f"\t{NULL if campaign_id is None else campaign_id}\t{'t' if anonymous else 'f'}{entered}"
+            f"{'t' if late else 'f'}\t{escape(ref)}{tail}{receipt(years[day])}\t\n"
+        )
+        if purpose == Purpose.PROJECT:
+            allocations.append(f"{pk}\t{project_id}\t{minor}{allocation_tail}")
+            by_day[day][(purpose_text, project_id)] += minor
+        else:
+            by_day[day][(purpose_text, campaign_id)] += minor
+    _copy(Donation, INSERT_FIELDS, lines)
+    if allocations:
+        _copy(Allocation, ALLOCATION_FIELDS, allocations)
+    _copy_postings(_postings(run, by_day), actor=run.actor, now=now)
+
+
+def _postings(run: _Run, by_day: dict) -> list[ledger.Posting]:
+    """One ledger transaction per date received: Dr the charity's bank, Cr each fund by its rows' sum."""
     bank = ledger.charity_bank(run.charity, run.currency)
     projects = Project.objects.in_bulk({t for funds in by_day.values() for (p, t) in funds if p == Purpose.PROJECT})
     campaigns = Campaign.objects.in_bulk({t for funds in by_day.values() for (p, t) in funds if p == Purpose.CAMPAIGN})
@@ -542,52 +600,3 @@ def _postings(run: _Run, donations: list[Donation]) -> list[ledger.Posting]:
             )
         )
     return postings
-
-
-def _copy_donations(donations: list[Donation]) -> None:
-    """The chunk's donations by COPY (INSERT_FIELDS order), written as COPY's text by hand."""
-
-    def text(value) -> str:
-        if value is None:
-            return "\\N"
-        if isinstance(value, bool):
-            return "t" if value else "f"
-        if isinstance(value, dt.datetime):
-            return value.isoformat()
-        return _copy_text(str(value))
-
-    lines = []
-    append = lines.append
-    for d in donations:
-        append(
-            "\t".join(
-                text(v)
-                for v in (
-                    d.pk,
-                    d.charity_id,
-                    d.donor_id,
-                    d.kind,
-                    d.amount_minor,
-                    d.currency,
-                    d.received_at,
-                    d.channel,
-                    d.bank_account_id,
-                    d.purpose,
-                    d.project_id,
-                    d.campaign_id,
-                    d.anonymous,
-                    d.entered_at,
-                    d.entered_by_id,
-                    d.entered_late,
-                    d.channel_ref,
-                    "",
-                    "",
-                    d.batch_id,
-                    "",
-                    d.receipt_number,
-                    "",
-                )
-            )
-            + "\n"
-        )
-    _copy(Donation, INSERT_FIELDS, lines)

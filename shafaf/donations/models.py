@@ -163,10 +163,17 @@ class DonationImport(ImportRun):
 class Donation(models.Model):
     """A donation received by a charity (or a refund or correction of one: a new entry, never an edit)."""
 
+    # No index of their own for charity, donor and project: the indexes in Meta lead with them.
     charity = models.ForeignKey(
-        "accounts.Organization", verbose_name=_("charity"), on_delete=models.PROTECT, related_name="donations"
+        "accounts.Organization",
+        verbose_name=_("charity"),
+        on_delete=models.PROTECT,
+        related_name="donations",
+        db_index=False,
     )
-    donor = models.ForeignKey(Donor, verbose_name=_("donor"), on_delete=models.PROTECT, related_name="donations")
+    donor = models.ForeignKey(
+        Donor, verbose_name=_("donor"), on_delete=models.PROTECT, related_name="donations", db_index=False
+    )
     kind = models.CharField(_("entry"), max_length=20, choices=EntryKind.choices, default=EntryKind.DONATION)
     corrects = models.ForeignKey(
         "self",
@@ -192,6 +199,7 @@ class Donation(models.Model):
         related_name="donations",
         null=True,
         blank=True,
+        db_index=False,
     )
     campaign = models.ForeignKey(
         Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="donations", null=True, blank=True
@@ -265,8 +273,12 @@ class Allocation(models.Model):
     donation = models.ForeignKey(
         Donation, verbose_name=_("donation"), on_delete=models.PROTECT, related_name="allocations"
     )
-    project = models.ForeignKey(
-        "projects.Project", verbose_name=_("project"), on_delete=models.PROTECT, related_name="allocations"
+    project = models.ForeignKey(  # indexed by allocation_project (project, donation)
+        "projects.Project",
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        related_name="allocations",
+        db_index=False,
     )
     amount_minor = models.BigIntegerField(_("amount (minor units)"))
     currency = models.CharField(_("currency"), max_length=3)
@@ -324,3 +336,44 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title_en
+
+
+class LoginLink(models.Model):
+    """A one-time sign-in link e-mailed to a donor account: only the SHA-256 of its secret is kept; it works
+    once, until it expires."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    secret_hash = models.CharField(_("secret (SHA-256)"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    requested_from = models.GenericIPAddressField(_("requested from"), null=True, blank=True)
+    used_from = models.GenericIPAddressField(_("used from"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in link")
+        verbose_name_plural = _("sign-in links")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"sign-in link {self.pk}"
+
+
+class LoginLinkRequest(models.Model):
+    """A request for a sign-in link, whether or not the address has an account (for the rate limits). The
+    address is kept only as its SHA-256."""
+
+    email_hash = models.CharField(_("e-mail (SHA-256)"), max_length=64)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("sign-in link request")
+        verbose_name_plural = _("sign-in link requests")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["email_hash", "requested_at"], name="login_link_request_email")]
+
+    def __str__(self) -> str:
+        return f"sign-in link request {self.pk}"

@@ -4,7 +4,7 @@ The code printed on a receipt (and put in its QR code) carries the facts it vouc
 them, so that anyone holding the published public key can check a receipt without trusting the database
 (`verify_offline`), and the public verification page can also compare it with the record (`verify_code`):
 
-    code      = BASE32(payload) "-" BASE32(signature)         (RFC 4648 base32, upper case, no padding)
+    code      = BASE32(payload) "-" BASE32(signature) "-" key id   (RFC 4648 base32, upper case, no padding)
     payload   = UTF-8 of the lines  "SR1", receipt number, charity slug, amount, currency, date, target, donor
     signature = Ed25519(platform key, payload)                 (64 bytes)
 
@@ -14,8 +14,17 @@ name only when the donor allows it to be shown publicly and did not give anonymo
 field has its white space collapsed, so a field never holds a line break. Base32 keeps the code case-insensitive
 (it can be read aloud or typed) and within QR's alphanumeric mode.
 
+The key id (8 base32 characters of the SHA-256 of the raw public key) names the key that made the signature; a
+code without one (made before keys were rotated) was signed by the first key of the key ring.
+
 The key: settings.SHAFAF_RECEIPT_KEY names a PEM (PKCS#8) Ed25519 private key. When it is unset (development,
 tests), a key is generated once into settings.SHAFAF_RECEIPT_DEV_KEY (var/keys/, never committed).
+
+The key ring: every public key that has signed receipts, oldest first, with the dates it was brought in and
+retired, in a JSON file next to the private key (``<key file name>.keyring.json``, or
+settings.SHAFAF_RECEIPT_KEYRING). `rotate_key` (``manage.py rotate_receipt_key``) retires the current key and
+brings in a new one; receipts signed with a retired key still verify. Without a key ring file, the ring is the
+current key alone.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ import base64
 import binascii
 import contextlib
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import threading
@@ -121,15 +132,177 @@ def public_key():
     return private_key().public_key()
 
 
-def public_key_pem() -> str:
-    """The published public key (SubjectPublicKeyInfo PEM) against which anyone checks a receipt."""
+# ------------------------------------------------------------------------------------------------------------------
+# The key ring: current and retired public keys
+
+
+@dataclass(frozen=True)
+class ReceiptKey:
+    """A public key of the ring: its id, the dates it was brought in and retired (None while current)."""
+
+    id: str
+    public_key_pem: str
+    created: dt.date | None
+    retired: dt.date | None = None
+
+    @property
+    def is_current(self) -> bool:
+        return self.retired is None
+
+    @property
+    def key(self):
+        return _load_public(self.public_key_pem)
+
+    @property
+    def raw_base64(self) -> str:
+        from cryptography.hazmat.primitives import serialization
+
+        raw = self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return base64.b64encode(raw).decode("ascii")
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(base64.b64decode(self.raw_base64)).hexdigest()
+        return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
+_public_cache: dict[str, object] = {}
+
+
+def _load_public(pem: str):
     from cryptography.hazmat.primitives import serialization
 
-    return (
-        public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
+    key = _public_cache.get(pem)
+    if key is None:
+        key = serialization.load_pem_public_key(pem.encode("ascii"))
+        _public_cache[pem] = key
+    return key
+
+
+def _pem_of(public) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(
+        "ascii"
     )
+
+
+def key_id_of(public) -> str:
+    """The key id: the first 8 base32 characters of the SHA-256 of the raw public key."""
+    from cryptography.hazmat.primitives import serialization
+
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b32encode(hashlib.sha256(raw).digest()).decode("ascii")[:8]
+
+
+def keyring_path() -> Path:
+    configured = getattr(settings, "SHAFAF_RECEIPT_KEYRING", "")
+    if configured:
+        return Path(configured)
+    path, _generated = _key_path()
+    return path.with_name(f"{path.name}.keyring.json")
+
+
+_ring_cache: dict[tuple, list[ReceiptKey]] = {}
+
+
+def _read_ring(path: Path) -> list[ReceiptKey]:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return []
+    cache_key = (str(path), stat.st_mtime_ns, stat.st_size)
+    ring = _ring_cache.get(cache_key)
+    if ring is None:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ring = [
+            ReceiptKey(
+                id=item["id"],
+                public_key_pem=item["public_key"],
+                created=dt.date.fromisoformat(item["created"]) if item.get("created") else None,
+                retired=dt.date.fromisoformat(item["retired"]) if item.get("retired") else None,
+            )
+            for item in data.get("keys", [])
+        ]
+        _ring_cache.clear()
+        _ring_cache[cache_key] = ring
+    return ring
+
+
+def _current_entry() -> ReceiptKey:
+    public = public_key()
+    path, _generated = _key_path()
+    created = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).date() if path.exists() else None
+    return ReceiptKey(id=key_id_of(public), public_key_pem=_pem_of(public), created=created)
+
+
+def all_keys() -> list[ReceiptKey]:
+    """Every public key that signs or has signed receipts, oldest first (the current key last)."""
+    current = _current_entry()
+    ring = _read_ring(keyring_path())
+    if any(key.id == current.id for key in ring):
+        return [key if key.id != current.id else ReceiptKey(key.id, key.public_key_pem, key.created) for key in ring]
+    return [*ring, current]
+
+
+def current_key_id() -> str:
+    return key_id_of(public_key())
+
+
+def key_for(key_id: str) -> ReceiptKey | None:
+    """The ring's key with this id; with no id, the first key (codes made before keys were rotated)."""
+    ring = all_keys()
+    if not key_id:
+        return ring[0]
+    return next((key for key in ring if key.id == key_id), None)
+
+
+def _write_atomically(path: Path, content: bytes, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def rotate_key(today: dt.date | None = None) -> ReceiptKey:
+    """Retires the current key and brings in a new one: the key ring is written first (with the new public
+    key), then the new private key replaces the old one. Receipts signed before keep verifying."""
+    from cryptography.hazmat.primitives import serialization
+
+    today = today or timezone.localdate()
+    path, _generated = _key_path()
+    ring = all_keys()
+    new_pem = generate_private_key_pem()
+    new_public = serialization.load_pem_private_key(new_pem, password=None).public_key()
+    new = ReceiptKey(id=key_id_of(new_public), public_key_pem=_pem_of(new_public), created=today)
+    entries = [
+        {
+            "id": key.id,
+            "public_key": key.public_key_pem,
+            "created": key.created.isoformat() if key.created else None,
+            "retired": (key.retired or today).isoformat(),
+        }
+        for key in ring
+    ]
+    entries.append({"id": new.id, "public_key": new.public_key_pem, "created": today.isoformat(), "retired": None})
+    ring_text = json.dumps({"keys": entries}, indent=2, ensure_ascii=False) + "\n"
+    _write_atomically(keyring_path(), ring_text.encode("utf-8"), 0o644)
+    _write_atomically(path, new_pem, 0o600)
+    with _lock:
+        _cache.clear()
+    return new
+
+
+def public_key_pem() -> str:
+    """The current public key (SubjectPublicKeyInfo PEM) against which anyone checks a new receipt."""
+    return _pem_of(public_key())
 
 
 def public_key_base64() -> str:
@@ -207,7 +380,19 @@ def _b32decode(text: str) -> bytes:
 
 
 def _sign(payload: bytes) -> str:
-    return _b32encode(private_key().sign(payload))
+    """The signature text stored with a donation: the base32 signature, "-", the signing key's id."""
+    key = private_key()
+    return f"{_b32encode(key.sign(payload))}{SEPARATOR}{key_id_of(key.public_key())}"
+
+
+def _split_signature(text: str) -> tuple[bytes, str]:
+    """The raw signature and the key id ("" for a signature made before keys were rotated) of a stored
+    signature text; (b"", "") when it is not one."""
+    signature, _sep, key_id = (text or "").partition(SEPARATOR)
+    try:
+        return _b32decode(signature), key_id
+    except (ValueError, binascii.Error):
+        return b"", ""
 
 
 def _signature_ok(payload: bytes, signature: bytes, key) -> bool:
@@ -221,8 +406,8 @@ def _signature_ok(payload: bytes, signature: bytes, key) -> bool:
 
 
 def sign_donation(donation: Donation) -> str:
-    """The signature (base32 text, 103 characters) over the donation's receipt facts: what CORE stores in
-    `receipt_signature` when it records the donation."""
+    """The signature over the donation's receipt facts, with the signing key's id (base32 text, 112
+    characters): what is stored in `receipt_signature` when the donation is recorded."""
     return _sign(payload_bytes(receipt_facts(donation)))
 
 
@@ -250,14 +435,13 @@ def receipt_code(donation: Donation) -> str:
         stored = Donation.objects.filter(pk=donation.pk).values_list("receipt_signature", flat=True).first()
         signature = stored or signature  # a concurrent first use stored its own (equally valid) signature
         donation.receipt_signature = signature
-    try:
-        raw = _b32decode(signature)
-    except (ValueError, binascii.Error):
-        raw = b""
-    key = public_key()
-    for facts in variants:
-        if raw and _signature_ok(payload_bytes(facts), raw, key):
-            return _encode(facts, signature)
+    raw, key_id = _split_signature(signature)
+    ring_key = key_for(key_id) if raw else None
+    if ring_key is not None:
+        key = ring_key.key
+        for facts in variants:
+            if _signature_ok(payload_bytes(facts), raw, key):
+                return _encode(facts, signature)
     return _encode(variants[0], signature)
 
 
@@ -282,14 +466,21 @@ class Decoded:
     facts: dict[str, str]
     payload: bytes
     signature: bytes
+    key_id: str = ""
+
+
+KEY_ID = re.compile(r"^[A-Z2-7]{8}$")
 
 
 def decode(code: str) -> Decoded | None:
-    """The facts and signature a code carries, or None when it is not a receipt code at all."""
+    """The facts, signature and key id a code carries, or None when it is not a receipt code at all."""
     code = normalise_code(code)
-    if code.count(SEPARATOR) != 1 or len(code) > 2000:
+    if code.count(SEPARATOR) not in (1, 2) or len(code) > 2000:
         return None
-    payload_text, signature_text = code.split(SEPARATOR)
+    payload_text, signature_text, *rest = code.split(SEPARATOR)
+    key_id = rest[0] if rest else ""
+    if key_id and not KEY_ID.match(key_id):
+        return None
     try:
         payload = _b32decode(payload_text)
         signature = _b32decode(signature_text)
@@ -298,26 +489,36 @@ def decode(code: str) -> Decoded | None:
         return None
     if len(signature) != 64 or len(lines) != len(FIELDS) + 1 or lines[0] != VERSION:
         return None
-    return Decoded(facts=dict(zip(FIELDS, lines[1:], strict=True)), payload=payload, signature=signature)
+    facts = dict(zip(FIELDS, lines[1:], strict=True))
+    return Decoded(facts=facts, payload=payload, signature=signature, key_id=key_id)
 
 
-def verify_offline(code: str, public_key_pem: str | bytes) -> dict | None:
-    """The facts a code vouches for if it is signed by the holder of `public_key_pem`; None otherwise (not a
-    code, a forged or altered code, or another key's). Needs no database and no Django settings."""
+def verify_offline(code: str, public_key_pem) -> dict | None:
+    """The facts a code vouches for if it is signed by the holder of `public_key_pem` (one PEM, or several: a
+    list of PEMs or a mapping of key id to PEM, as the public key page lists them); None otherwise (not a code,
+    a forged or altered code, or another key's). Needs no database and no Django settings."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     decoded = decode(code)
     if decoded is None:
         return None
-    pem = public_key_pem.encode("ascii") if isinstance(public_key_pem, str) else public_key_pem
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except ValueError:
-        return None
-    if not isinstance(key, Ed25519PublicKey) or not _signature_ok(decoded.payload, decoded.signature, key):
-        return None
-    return dict(decoded.facts)
+    if isinstance(public_key_pem, str | bytes):
+        candidates = [public_key_pem]
+    elif isinstance(public_key_pem, dict):
+        wanted = decoded.key_id or next(iter(public_key_pem), "")
+        candidates = [public_key_pem[wanted]] if wanted in public_key_pem else []
+    else:
+        candidates = list(public_key_pem)
+    for candidate in candidates:
+        pem = candidate.encode("ascii") if isinstance(candidate, str) else candidate
+        try:
+            key = serialization.load_pem_public_key(pem)
+        except (ValueError, TypeError):
+            continue
+        if isinstance(key, Ed25519PublicKey) and _signature_ok(decoded.payload, decoded.signature, key):
+            return dict(decoded.facts)
+    return None
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -386,7 +587,8 @@ def verify_code(code: str) -> Verification:
     decoded = decode(code)
     if decoded is None:
         return Verification(Status.UNKNOWN)
-    if not _signature_ok(decoded.payload, decoded.signature, public_key()):
+    signer = key_for(decoded.key_id)
+    if signer is None or not _signature_ok(decoded.payload, decoded.signature, signer.key):
         return Verification(Status.FORGED)
     donation = (
         Donation.objects.select_related("charity", "donor", "project", "campaign")

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -173,19 +173,11 @@ def request_fingerprint(data: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _sign(donation: Donation) -> None:
-    """Signs the receipt when the receipts module is there (shafaf.donations.receipts.sign_donation)."""
-    try:
-        from . import receipts
-    except ImportError:
-        return
-    sign = getattr(receipts, "sign_donation", None)
-    if sign is None:
-        return
-    signature = sign(donation)
-    if signature:
-        donation.receipt_signature = signature
-        Donation.objects.filter(pk=donation.pk).update(receipt_signature=signature)
+def _signature(donation: Donation) -> str:
+    """The receipt's signature over the donation's facts (none of which is its id), before it is written."""
+    from . import receipts
+
+    return receipts.sign_donation(donation)
 
 
 def _check_project(project, charity_id: int, field: str = "project") -> None:
@@ -533,9 +525,11 @@ def donation_record(
     idempotency_key="",
     request_hash="",
     channel_ref="",
+    replay_checked=False,
 ) -> Donation:
     """Records a donation (see the module's documentation for idempotency). A donation to a project is allocated
-    to it at once. The returned donation has ``replayed`` True when it was recorded before with the same key."""
+    to it at once. The returned donation has ``replayed`` True when it was recorded before with the same key.
+    ``replay_checked``: the caller has already looked the key and ``request_hash`` up (and found nothing)."""
     if not permissions.can_record_donation(actor, charity):
         raise NotAllowed(_("You cannot record donations for this charity."))
     idempotency_key = (idempotency_key or "").strip()
@@ -545,7 +539,7 @@ def donation_record(
     if len(channel_ref) > 100:
         raise _field_error("channel_ref", _("The channel reference is too long (100 characters at most)."))
     charity_id = _charity_id(charity)
-    if idempotency_key and request_hash:
+    if idempotency_key and request_hash and not replay_checked:
         replay = replayed_donation(charity_id, idempotency_key, request_hash)
         if replay is not None:
             return replay
@@ -599,10 +593,22 @@ def donation_record(
         request_hash=request_hash if idempotency_key else "",
         receipt_number=new_receipt_number(received_at.astimezone(KUWAIT).year),
     )
+    donation.receipt_signature = _signature(donation)
+    allocation = None
+    if purpose == Purpose.PROJECT:
+        # A restricted donation is allocated to its project at once (written with it on PostgreSQL).
+        allocation = Allocation(
+            donation=donation,
+            project=donation.project,
+            amount_minor=donation.amount_minor,
+            currency=donation.currency,
+            allocated_by=donation.entered_by,
+            allocated_at=donation.entered_at,
+            reason="",
+        )
     with transaction.atomic():
         try:
-            with transaction.atomic():  # a savepoint: a unique violation leaves the outer transaction usable
-                donation.save(force_insert=True)
+            allocation = _insert_once(donation, allocation)
         except IntegrityError:
             if idempotency_key:
                 replay = replayed_donation(charity_id, idempotency_key, donation.request_hash)
@@ -618,17 +624,62 @@ def donation_record(
                     fields={"channel_ref": [_("A donation with this channel reference is already recorded.")]},
                 ) from None
             raise
-        _after_entry(actor=actor, donation=donation, action="donation.record")
+        _after_entry(actor=actor, donation=donation, action="donation.record", allocation=allocation)
     donation.replayed = False
     return donation
 
 
-def _after_entry(*, actor, donation: Donation, action: str) -> None:
-    """Posts a new entry (donation, refund or correction), allocates what a restricted entry brings or takes,
-    signs the receipt and audits it. Inside the caller's transaction."""
+def _insert_once(donation: Donation, allocation: Allocation | None = None) -> Allocation | None:
+    """Inserts the donation (and its allocation, when given); IntegrityError when a unique key (idempotency key,
+    channel reference, receipt number) is taken, leaving the transaction usable: one statement with ON CONFLICT
+    DO NOTHING on PostgreSQL, a savepoint elsewhere. Returns the allocation if it was written, else None."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():  # a savepoint: a unique violation leaves the outer transaction usable
+            donation.save(force_insert=True)
+        return None
+    quote = connection.ops.quote_name
+
+    def columns_and_params(model, instance, skip=()):
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
+        params = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+        casts = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+        return ", ".join(quote(f.column) for f in fields), casts, params
+
+    columns, casts, params = columns_and_params(Donation, donation)
+    sql = (
+        f"INSERT INTO {quote(Donation._meta.db_table)} ({columns}) VALUES ({casts}) "  # noqa: S608
+        "ON CONFLICT DO NOTHING RETURNING id"
+    )
+    if allocation is not None:
+        a_columns, a_casts, a_params = columns_and_params(Allocation, allocation, skip=("donation_id",))
+        sql = (
+            f"WITH d AS ({sql}) INSERT INTO {quote(Allocation._meta.db_table)} "  # noqa: S608
+            f"({quote('donation_id')}, {a_columns}) SELECT d.id, {a_casts} FROM d RETURNING {quote('donation_id')}, id"
+        )
+        params += a_params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise IntegrityError("a donation with this idempotency key, channel reference or receipt number exists")
+    for instance, pk in ((donation, row[0]), (allocation, row[1] if allocation is not None else None)):
+        if instance is not None:
+            instance.pk = pk
+            instance._state.adding = False
+            instance._state.db = connection.alias
+    if allocation is not None:
+        allocation.donation_id = donation.pk
+    return allocation
+
+
+def _after_entry(*, actor, donation: Donation, action: str, allocation: Allocation | None = None) -> None:
+    """Posts a new entry (donation, refund or correction), allocates what a restricted entry brings or takes
+    (unless ``allocation`` was written with it) and audits it. Inside the caller's transaction."""
     postings = [donation_posting(donation)]
     allocations: list[Allocation] = []
-    if donation.purpose == Purpose.PROJECT:
+    if allocation is not None:
+        allocations.append(allocation)
+    elif donation.purpose == Purpose.PROJECT:
         # A restricted entry goes to (or comes back from) its project at once; the donation's posting already
         # credits the project's fund, so the allocation needs no posting of its own.
         allocations.append(
@@ -651,7 +702,6 @@ def _after_entry(*, actor, donation: Donation, action: str) -> None:
             allocations.extend(_take_back(original, Money(shortfall, donation.currency), donation))
             postings.extend(allocation_posting(a, original) for a in allocations)
     ledger.post_many(postings, actor=actor)
-    _sign(donation)
     record(
         actor=actor,
         action=action,
@@ -727,8 +777,8 @@ def _take_back(original: Donation, amount: Money, entry: Donation) -> list[Alloc
 def _new_entry(*, actor, donation: Donation, kind: str, money: Money, reason: str) -> Donation:
     now = timezone.now()
     entry = Donation(
-        charity_id=donation.charity_id,
-        donor_id=donation.donor_id,
+        charity=donation.charity,
+        donor=donation.donor,
         kind=kind,
         corrects=donation,
         amount_minor=money.minor,
@@ -737,7 +787,7 @@ def _new_entry(*, actor, donation: Donation, kind: str, money: Money, reason: st
         channel=donation.channel,
         bank_account_id=donation.bank_account_id,
         purpose=donation.purpose,
-        project_id=donation.project_id,
+        project=donation.project,
         campaign_id=donation.campaign_id,
         anonymous=donation.anonymous,
         entered_at=now,
@@ -745,6 +795,7 @@ def _new_entry(*, actor, donation: Donation, kind: str, money: Money, reason: st
         reason=reason,
         receipt_number=new_receipt_number(timezone.localdate(now, KUWAIT).year),
     )
+    entry.receipt_signature = _signature(entry)
     entry.save(force_insert=True)
     return entry
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_portal, views_receipts
+from . import views, views_login, views_portal, views_receipts
 
 app_name = "donations"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("donations/imports/<int:pk>/", views.import_detail_view, name="import_detail"),
     # The donor portal (donor accounts only) and the public project pages (no login).
     path("donor/", views_portal.portal_home_view, name="portal_home"),
+    # One-time sign-in links e-mailed to donor accounts (no login).
+    path("donor/login/", views_login.login_link_request_view, name="login_link_request"),
+    path("donor/login/<str:token>/", views_login.login_link_use_view, name="login_link_use"),
     path("donor/donations/<int:pk>/", views_portal.portal_donation_view, name="portal_donation"),
     path("donor/projects/<int:pk>/", views_portal.portal_project_view, name="portal_project"),
     path(

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 
 from . import receipts, selectors
 
-CODE_SHAPE = re.compile(r"^[A-Z2-7]+-[A-Z2-7]+$")
+CODE_SHAPE = re.compile(r"^[A-Z2-7]+-[A-Z2-7]+(-[A-Z2-7]{8})?$")
 FIRST_YEAR = 2000
 
 
@@ -70,11 +70,16 @@ def verify_view(request, code: str):
 @login_not_required
 @require_safe
 def public_key_view(request):
-    """The platform's public key, in PEM and in base64, and how to check a receipt with it."""
+    """The platform's public keys: the current one, in PEM and in base64, and the retired ones (receipts they
+    signed still verify), each with its id and dates; and how to check a receipt with them."""
+    ring = receipts.all_keys()
     context = {
         "pem": receipts.public_key_pem(),
         "base64": receipts.public_key_base64(),
         "fingerprint": receipts.public_key_fingerprint(),
+        "current_id": receipts.current_key_id(),
+        "keys": list(reversed(ring)),
+        "first_id": ring[0].id,
     }
     return render(request, "donations/public_key.html", context)
 
@@ -82,8 +87,17 @@ def public_key_view(request):
 @login_not_required
 @require_safe
 def public_key_pem_view(request):
-    response = HttpResponse(receipts.public_key_pem(), content_type="application/x-pem-file; charset=ascii")
-    response["Content-Disposition"] = 'inline; filename="shafaf-receipts-ed25519.pub.pem"'
+    """The current public key as a PEM file, or the ring's key named by ``?key=<id>`` (404 if none)."""
+    key_id = request.GET.get("key", "").strip().upper()
+    if key_id:
+        key = receipts.key_for(key_id)
+        if key is None:
+            raise Http404
+        pem, name = key.public_key_pem, f"shafaf-receipts-ed25519-{key.id}.pub.pem"
+    else:
+        pem, name = receipts.public_key_pem(), "shafaf-receipts-ed25519.pub.pem"
+    response = HttpResponse(pem, content_type="application/x-pem-file; charset=ascii")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
 
 

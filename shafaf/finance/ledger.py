@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext as _
 
 from shafaf.core.exceptions import DomainError
@@ -49,22 +50,60 @@ class Posting:
     source: str = ""
 
 
+# Accounts by code, per process. An account's id, kind and currency never change once it is committed, so any
+# process may keep what it has seen committed; an account is remembered only after its transaction commits (and
+# the cache is emptied when the database is flushed or migrated).
+_accounts: dict[str, LedgerAccount] = {}
+
+
+def _remember(found: LedgerAccount) -> None:
+    def store():
+        if not connection.in_atomic_block:  # really committed (not a test running callbacks inside its atomic)
+            _accounts[found.code] = found
+
+    transaction.on_commit(store)
+
+
+def forget_accounts(**_kwargs) -> None:
+    _accounts.clear()
+
+
+post_migrate.connect(forget_accounts, dispatch_uid="shafaf.finance.ledger.forget_accounts")
+
+
 def account(*, code: str, kind: str, name: str, currency: str, charity=None, project=None) -> LedgerAccount:
     """The account with this code, created on first use."""
-    found = LedgerAccount.objects.filter(code=code).first()
-    if found is not None:
-        if found.currency != currency or found.kind != kind:
-            raise DomainError(_("Ledger account %(code)s exists with another currency or kind.") % {"code": code})
-        return found
-    with transaction.atomic():
-        found, _created = LedgerAccount.objects.get_or_create(
-            code=code,
-            defaults={"kind": kind, "name": name[:200], "currency": currency, "charity": charity, "project": project},
-        )
+    found = _accounts.get(code)
+    if found is None:
+        found = LedgerAccount.objects.filter(code=code).first()
+        if found is None:
+            with transaction.atomic():
+                found, _created = LedgerAccount.objects.get_or_create(
+                    code=code,
+                    defaults={
+                        "kind": kind,
+                        "name": name[:200],
+                        "currency": currency,
+                        "charity": charity,
+                        "project": project,
+                    },
+                )
+        _remember(found)
+    if found.currency != currency or found.kind != kind:
+        raise DomainError(_("Ledger account %(code)s exists with another currency or kind.") % {"code": code})
     return found
 
 
+def cached_account(code: str) -> LedgerAccount | None:
+    """The account with this code if this process has seen it committed (no query), else None."""
+    return _accounts.get(code)
+
+
 def charity_bank(charity, currency: str) -> LedgerAccount:
+    code = f"charity:{getattr(charity, 'pk', charity)}:bank:{currency}"
+    cached = _accounts.get(code)
+    if cached is not None and cached.currency == currency and cached.kind == AccountKind.ASSET:
+        return cached
     return account(
         code=f"charity:{charity.pk}:bank:{currency}",
         kind=AccountKind.ASSET,
@@ -97,6 +136,10 @@ def project_line(project, line, currency: str) -> LedgerAccount:
 
 
 def project_fund(project, currency: str) -> LedgerAccount:
+    code = f"project:{project.pk}:fund:{currency}"
+    cached = _accounts.get(code)
+    if cached is not None and cached.currency == currency and cached.kind == AccountKind.LIABILITY:
+        return cached
     return account(
         code=f"project:{project.pk}:fund:{currency}",
         kind=AccountKind.LIABILITY,
@@ -153,6 +196,8 @@ def post_many(postings: Sequence[Posting], *, actor=None) -> list[LedgerTransact
     for posting in postings:
         check_balanced(posting.entries)
     user = actor if actor is not None and getattr(actor, "pk", None) else None
+    if len(postings) == 1 and connection.vendor == "postgresql":
+        return [_post_one(postings[0], user)]
     created = LedgerTransaction.objects.bulk_create(
         [
             LedgerTransaction(
@@ -172,6 +217,36 @@ def post_many(postings: Sequence[Posting], *, actor=None) -> list[LedgerTransact
         batch_size=2000,
     )
     return created
+
+
+def _post_one(posting: Posting, user) -> LedgerTransaction:
+    """One transaction and its entries in a single statement (PostgreSQL)."""
+    txn = LedgerTransaction(
+        kind=posting.kind,
+        occurred_on=posting.occurred_on,
+        memo=posting.memo[:500],
+        source=posting.source[:100],
+        created_by=user,
+    )
+    transactions = LedgerTransaction._meta.db_table
+    entries = LedgerEntry._meta.db_table
+    values = ", ".join(["(%s::bigint, %s::varchar, %s::bigint)"] * len(posting.entries))
+    params = [txn.kind, txn.memo, txn.source, txn.occurred_on, user.pk if user else None, txn.created_at]
+    for acct, money in posting.entries:
+        params.extend([acct.pk, money.currency, money.minor])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH t AS (INSERT INTO "{transactions}" ("kind", "memo", "source", "occurred_on", "created_by_id", '  # noqa: S608
+            f'"created_at") VALUES (%s, %s, %s, %s, %s, %s) RETURNING "id") '
+            f'INSERT INTO "{entries}" ("transaction_id", "account_id", "currency", "amount_minor") '
+            f"SELECT t.id, v.a, v.c, v.m FROM t, (VALUES {values}) AS v (a, c, m) "
+            f'RETURNING "transaction_id"',
+            params,
+        )
+        txn.pk = cursor.fetchone()[0]
+    txn._state.adding = False
+    txn._state.db = connection.alias
+    return txn
 
 
 def disbursement_posting(disbursement) -> Posting:

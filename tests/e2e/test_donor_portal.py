@@ -103,3 +103,30 @@ def test_a_donation_through_the_api_reaches_the_donors_portal(open_page):
     assert charity_b.goto(f"/donor/donations/{donation_id}/").status in (403, 404)
     assert charity_b.goto(f"/donations/{donation_id}/receipt.pdf").status == 404
     assert receipt_number not in charity_b.content()
+
+
+def test_a_donor_signs_in_with_a_one_time_link(open_page):
+    import re
+
+    from django.core import mail
+
+    world = World()
+    world.donor.email = "donor.link@example.org"
+    world.donor.save(update_fields=["email"])
+    page = open_page(locale="en-US")
+    page.goto("/donor/login/")
+    page.fill("#id_email", "donor.link@example.org")
+    page.get_by_role("button", name="Send me a sign-in link").click()
+    expect(page.locator('[data-testid="login-link-sent"]')).to_be_visible()
+    assert_no_problems(page)
+    match = re.search(r"https?://\S+?(/donor/login/\S+/)", mail.outbox[-1].body)
+    assert match, mail.outbox[-1].body
+    page.goto(match.group(1))
+    page.locator('[data-testid="login-link-use"]').click()
+    expect(page).to_have_url(re.compile(r"/donor/$"))
+    expect(page.locator('[data-testid="profile-link"]')).to_have_text(world.donor.username)
+
+    # The link works once: opened again (in another browser), it is refused with its reason.
+    again = open_page(locale="en-US")
+    again.goto(match.group(1))
+    expect(again.locator('[data-testid="login-link-refused"]')).to_contain_text("already been used")
