@@ -12,6 +12,7 @@ BENCHMARKS = [
     ["audit_chain.py", "--events", "20000"],
     ["project_list.py", "--projects", "100000"],
     ["rulebook.py"],
+    ["coordination.py", "--sizes", "100000"],
 ]
 
 if __name__ == "__main__":

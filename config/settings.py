@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "shafaf.partners",
     "shafaf.finance",
     "shafaf.donations",
+    "shafaf.coordination",
     "shafaf.api",
 ]
 
@@ -228,6 +229,12 @@ SHAFAF_BASE_URL = os.environ.get("SHAFAF_BASE_URL", "http://127.0.0.1:8000")
 # development and tests: a key is generated once into var/keys/receipt_ed25519.pem (never committed).
 SHAFAF_RECEIPT_KEY = os.environ.get("SHAFAF_RECEIPT_KEY", "")
 SHAFAF_RECEIPT_DEV_KEY = BASE_DIR / "var" / "keys" / "receipt_ed25519.pem"
+# The keys that signed earlier receipts (kept so their codes still verify after `manage.py rotate_receipt_key`):
+# a JSON file, by default beside the current key.
+SHAFAF_RECEIPT_KEYRING = os.environ.get("SHAFAF_RECEIPT_KEYRING", "")
+# One-time sign-in links for donors: at most this many requests per e-mail address and per IP address in 15 minutes.
+SHAFAF_LOGIN_LINKS_PER_EMAIL = int(os.environ.get("SHAFAF_LOGIN_LINKS_PER_EMAIL", "3"))
+SHAFAF_LOGIN_LINKS_PER_IP = int(os.environ.get("SHAFAF_LOGIN_LINKS_PER_IP", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("SHAFAF_FROM_EMAIL", "Shafaf <no-reply@shafaf.local>")
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 # E-mails (donor notifications, invitations) are written as files to var/mail/ unless another backend is set.

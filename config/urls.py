@@ -5,8 +5,10 @@ from shafaf.core.home import health_view, home_view
 urlpatterns = [
     path("", home_view, name="home"),
     path("healthz", health_view, name="health"),
+    path("api/", include("shafaf.api.urls")),  # first: an API request need not try every page pattern
     path("", include("shafaf.accounts.urls")),
     path("", include("shafaf.projects.rulebook.urls")),  # before projects: /projects/<pk>/checks/ is not an action
+    path("", include("shafaf.coordination.urls")),  # /coordination/..., /projects/<pk>/coordination/
     path("", include("shafaf.projects.oversight.urls")),  # /alerts/, /compliance/
     path("", include("shafaf.reports.urls")),  # /projects/<pk>/reports/...
     path("", include("shafaf.partners.urls")),  # /partners/...
@@ -15,7 +17,6 @@ urlpatterns = [
     path("", include("shafaf.projects.urls")),
     path("", include("shafaf.audit.urls")),
     path("", include("shafaf.partners.urls_screening")),  # /sanctions/, /screening/
-    path("api/", include("shafaf.api.urls")),
 ]
 
 # An unknown URL under /api/ answers in the API's error format; pages keep templates/404.html.

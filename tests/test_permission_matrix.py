@@ -211,6 +211,23 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /finance/deviations/":                          (200,  200,  403, 403,  403,  403,  403,  403,  403,  403),
     "GET /finance/settings/":                            (200,  200,  403, 403,  403,  403,  403,  403,  403,  403),
     "GET /api/v1/deviations/":                           (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    # --- coordination (shafaf/coordination): the queue for the ministry, auditors and each charity (its own flags) ---
+    "GET /coordination/":                                (200,  200,  403, 200,  200,  200,  200,  403,  403,  200),
+    "GET /coordination/flags/{flag_ab}/":                (200,  200,  404, 200,  200,  200,  200,  404,  404,  200),
+    "POST /coordination/flags/{flag_ab}/decide/ (no reason)": (400, 400, 404, 403, 403,  403,  403,  404,  404,  403),
+    "GET /coordination/settings/":                       (200,  200,  403, 403,  403,  403,  403,  403,  403,  200),
+    "POST /coordination/settings/":                      (403,  302,  403, 403,  403,  403,  403,  403,  403,  403),
+    "GET /coordination/scans/":                          (200,  200,  403, 403,  403,  403,  403,  403,  403,  200),
+    "GET /projects/{project_a_submitted}/coordination/": (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /projects/{project_b}/coordination/":           (200,  200,  404, 404,  404,  200,  200,  404,  404,  200),
+    "POST /projects/{project_a_submitted}/coordination/run/": (302, 302, 404, 302, 302,  404,  404,  404,  404,  403),
+    "GET /api/v1/coordination/flags/":                   (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/coordination/flags/{flag_ab}/":         (200,  200,  404, 200,  200,  200,  200,  404,  404,  200),
+    "POST /api/v1/coordination/flags/{flag_ab}/decide/ (no reason)": (400, 400, 404, 403, 403, 403, 403, 404, 404, 403),
+    "GET /api/v1/coordination/projects/{project_a_submitted}/check/": (200, 200, 404, 200, 200, 404, 404, 404, 404, 200),  # noqa: E501
+    "POST /api/v1/coordination/projects/{project_a_submitted}/check/": (200, 200, 404, 200, 200, 404, 404, 404, 404, 403),  # noqa: E501
+    "GET /api/v1/coordination/settings/":                (200,  200,  403, 403,  403,  403,  403,  403,  403,  200),
+    "PATCH /api/v1/coordination/settings/":              (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
     # --- earned value, statements, portfolio (shafaf/finance): the charity and oversight read; no partner, no donor ---
     "GET /projects/{project_a}/earned-value/":           (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
     "GET /projects/{project_a_submitted}/statement/":    (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
@@ -450,6 +467,17 @@ BODIES = {
     },
     "POST /api/v1/donations/{donation_a}/refund/": lambda o: {"amount": "1.000", "reason": "Charged twice."},
     "POST /api/v1/bank-accounts/{bank_pending_a}/approve/": None,
+    "POST /coordination/flags/{flag_ab}/decide/ (no reason)": lambda o: {"decide-decision": "distinct"},
+    "POST /coordination/settings/": lambda o: {
+        "likely_threshold": "13",
+        "possible_threshold": "6",
+        "completed_within_days": "180",
+        "max_candidates": "150",
+    },
+    "POST /projects/{project_a_submitted}/coordination/run/": None,
+    "POST /api/v1/coordination/flags/{flag_ab}/decide/ (no reason)": lambda o: {"decision": "distinct"},
+    "POST /api/v1/coordination/projects/{project_a_submitted}/check/": lambda o: {},
+    "PATCH /api/v1/coordination/settings/": lambda o: {"max_candidates": 150},
 }
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -537,6 +565,34 @@ def _donations(world) -> dict[str, int]:
     return made
 
 
+def _coordination(project_a_submitted: Project, project_b: Project) -> dict[str, int]:
+    """An open flag between charity A's submitted project and charity B's project, and the check of A's project that
+    found it, stored directly (what the online check finds is tested in shafaf/coordination/tests/)."""
+    from shafaf.coordination.models import Flag, OverlapCheck
+    from shafaf.coordination.selectors import active_model
+
+    version = active_model()
+    reasons = [{"signal": "partner", "level": "same", "weight": 7.9, "text_en": "same partner +7.9", "text_ar": "+7.9"}]
+    flag = Flag.objects.create(
+        project_a=project_a_submitted if project_a_submitted.pk < project_b.pk else project_b,
+        project_b=project_b if project_a_submitted.pk < project_b.pk else project_a_submitted,
+        level="possible",
+        score=8.0,
+        reasons=reasons,
+        model_version=version,
+        found_by="scan",
+    )
+    result = {"project": project_b.pk, "reference": project_b.reference, "charity": project_b.charity_id}
+    OverlapCheck.objects.create(
+        project=project_a_submitted,
+        trigger="submission",
+        model_version=version,
+        overlaps=1,
+        results=[{**result, "internal": False, "score": 8.0, "level": "possible", "reasons": reasons}],
+    )
+    return {"flag_ab": flag.pk}
+
+
 def build_objects(world) -> dict[str, int]:
     project_a_submitted = _left_draft(
         make_project(world.najat, world.charity_a, implementing_partner=world.partner, title_en="Submitted well")
@@ -574,6 +630,7 @@ def build_objects(world) -> dict[str, int]:
         "alert_b": _alert(world.project_b, world.charity_b).pk,
         **_reports(world, project_a_submitted),
         **_donations(world),
+        **_coordination(project_a_submitted, world.project_b),
     }
 
 

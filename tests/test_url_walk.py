@@ -45,6 +45,10 @@ PUBLIC: dict[str, dict[str, int]] = {
     "donations:public_key_pem": {"GET": 200, "POST": 405},
     # A licensed project's public page (no donor's identity); an unknown reference is not found.
     "donations:public_project": {"GET": 404, "HEAD": 404, "POST": 405},
+    # Donors ask for a one-time sign-in link by e-mail (POST without an address: the form's errors), then open it
+    # (a dummy link: "this link is not valid").
+    "donations:login_link_request": {"GET": 200, "POST": 400},
+    "donations:login_link_use": {"GET": 400, "POST": 400},
 }
 # Static files are served by WhiteNoise, outside the URLconf; checked on their own below.
 PUBLIC_STATIC = ("/static/css/shafaf.css", "/static/vendor/htmx/htmx.min.js")

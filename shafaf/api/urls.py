@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from shafaf.accounts.api import OrganizationViewSet
 from shafaf.audit.api import AuditEventViewSet
+from shafaf.coordination.api import CoordinationSettingsViewSet, FlagViewSet, ProjectCheckViewSet
 from shafaf.donations.api import (
     AllocationViewSet,
     BankAccountViewSet,
@@ -51,8 +52,15 @@ router.register("donors", DonorViewSet, basename="donor")
 router.register("allocations", AllocationViewSet, basename="allocation")
 router.register("bank-accounts", BankAccountViewSet, basename="bank-account")
 router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("coordination/flags", FlagViewSet, basename="coordination-flag")
+router.register("coordination/projects", ProjectCheckViewSet, basename="coordination-project")
 
 urlpatterns = [
+    path(
+        "v1/coordination/settings/",
+        CoordinationSettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="coordination-settings",
+    ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI sets a few styles inline; its scripts still come only from our own origin.

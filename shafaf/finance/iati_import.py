@@ -788,6 +788,19 @@ def _import_all(activities, *, existing, actor, charity, convert, report: Import
     rollup_bulk.refresh_projects([project.pk for project in created])
     checked = detect_deviations(created, actor=actor)
     say(f"deviation detection run on the {checked} projects beyond a threshold")
+    _sign_for_coordination(created, say)
+
+
+def _sign_for_coordination(created: list[Project], say) -> None:
+    """The imported projects' coordination signatures (shafaf.coordination), in bulk: the batch scan compares them."""
+    from django.apps import apps
+
+    if not created or not apps.is_installed("shafaf.coordination"):
+        return
+    from shafaf.coordination.signature import signatures_refresh
+
+    counts = signatures_refresh(Project.objects.filter(pk__in=[project.pk for project in created]))
+    say(f"coordination signatures: {counts['created']} made, {counts['updated']} updated")
 
 
 def _count(report: ImportReport, plan: Plan, project: Project) -> None:

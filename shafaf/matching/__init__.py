@@ -11,6 +11,7 @@ Pure Python (no Django). The public entry points:
 from .index import ALERT_THRESHOLD, Match, NameIndex, ScreenResult
 from .names import MAX_NAME_LENGTH, MatchingInputError, Term, analyze, check_query
 from .normalize import Token, clean, normalize_arabic, normalize_latin, tokenize
+from .project_text import TextTokens, area_key, partner_key, text_tokens, token_jaccard
 from .translit import arabic_keys, latin_keys
 
 __all__ = [
@@ -21,13 +22,18 @@ __all__ = [
     "NameIndex",
     "ScreenResult",
     "Term",
+    "TextTokens",
     "Token",
     "analyze",
     "arabic_keys",
+    "area_key",
     "check_query",
     "clean",
     "latin_keys",
     "normalize_arabic",
     "normalize_latin",
+    "partner_key",
+    "text_tokens",
+    "token_jaccard",
     "tokenize",
 ]

@@ -28,33 +28,32 @@ INVISIBLE = frozenset(
 _INVISIBLE_TABLE = dict.fromkeys(map(ord, INVISIBLE))
 
 # Arabic letters folded before skeletons are computed.
-_ARABIC_FOLD = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ٲ": "ا",
-        "ٳ": "ا",
-        "ة": "ه",
-        "ۀ": "ه",
-        "ۃ": "ه",
-        "ھ": "ه",
-        "ہ": "ه",
-        "ۂ": "ه",
-        "ە": "ه",
-        "ى": "ي",
-        "ی": "ي",
-        "ې": "ي",
-        "ۍ": "ي",
-        "ێ": "ي",
-        "ے": "ي",
-        "ؤ": "و",
-        "ئ": "ي",
-        "ک": "ك",
-        "ڪ": "ك",
-    }
-)
+ARABIC_FOLD = {
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ٲ": "ا",
+    "ٳ": "ا",
+    "ة": "ه",
+    "ۀ": "ه",
+    "ۃ": "ه",
+    "ھ": "ه",
+    "ہ": "ه",
+    "ۂ": "ه",
+    "ە": "ه",
+    "ى": "ي",
+    "ی": "ي",
+    "ې": "ي",
+    "ۍ": "ي",
+    "ێ": "ي",
+    "ے": "ي",
+    "ؤ": "و",
+    "ئ": "ي",
+    "ک": "ك",
+    "ڪ": "ك",
+}
+_ARABIC_FOLD = str.maketrans(ARABIC_FOLD)
 _DIGITS = str.maketrans({chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)})
 _APOSTROPHES = "'’‘ʼʻ`´ʿʾ"
 _APOSTROPHE_TABLE = dict.fromkeys(map(ord, _APOSTROPHES))

@@ -182,6 +182,7 @@ def project_update(*, actor, project: Project, locations=None, **fields) -> Proj
             scope_changes = sorted(name for name in changes if name in SCOPE_FIELDS or name == "locations")
             if project.status in workflow.REVISABLE_STATUSES and scope_changes:
                 project = _revise(actor=actor, project=project, fields=scope_changes)
+            _coordinate(actor, project, "edit")
     return project
 
 
@@ -242,6 +243,23 @@ def _revise(*, actor, project: Project, fields: list[str]) -> Project:
 
 
 # --- the lifecycle ----------------------------------------------------------------------------------------------
+
+
+def _coordinate(actor, project: Project, action: str) -> None:
+    """Coordination across charities (shafaf.coordination), in the caller's transaction: a submission, and an edit
+    of a project that coordination compares, are checked against every other project (the overlaps come back
+    within the request); any other change of state keeps the project's signature true and withdraws the open
+    overlaps of a project that left the compared states."""
+    if not apps.is_installed("shafaf.coordination"):
+        return
+    from shafaf.coordination import services as coordination
+
+    if action == ProjectAction.SUBMIT:
+        coordination.check_after_submission(actor=actor, project=project)
+    elif action == "edit":
+        coordination.check_after_edit(actor=actor, project=project)
+    else:
+        coordination.project_changed(actor=actor, project=project, action=action)
 
 
 def _run_rulebook(actor, project: Project, stage: str) -> list:
@@ -390,6 +408,7 @@ def project_transition(*, actor, project: Project, action: str, reason: str = ""
         )
         if action == ProjectAction.SUBMIT:
             _run_rulebook(actor, project, RULEBOOK_SUBMISSION)
+        _coordinate(actor, project, action)
         if action == ProjectAction.APPROVE and apps.is_installed("shafaf.reports"):
             from shafaf.reports.services import reports_schedule_on_approval
 

@@ -77,6 +77,7 @@ class SeedResult:
     partners: dict = field(default_factory=dict)  # shafaf.partners.demo.seed_partners's summary
     money: dict = field(default_factory=dict)  # shafaf.finance.demo.seed_money's summary
     donations: dict = field(default_factory=dict)  # shafaf.donations.demo.seed_donations's summary
+    coordination: dict = field(default_factory=dict)  # shafaf.coordination.demo.seed_coordination's summary
 
 
 class DemoSeeder:
@@ -117,6 +118,7 @@ class DemoSeeder:
             self._create_partner_user(partner_load)
             self._seed_partner_records(partner_load)
             self._advance_lifecycle()
+            self._seed_coordination()
             self._seed_money()
         self.result.seconds = time.monotonic() - started
         return self.result
@@ -316,6 +318,41 @@ class DemoSeeder:
             moved[project.status] += 1
         self.result.states = dict(moved)
 
+    def _seed_coordination(self) -> None:
+        """A cross-charity resubmission of a well project, flagged and waiting in the ministry's coordination queue
+        (shafaf.coordination.demo)."""
+        if self.reviewer is None or "najat" not in self.admins or "rahma" not in self.admins:
+            return
+        from shafaf.coordination.demo import seed_coordination
+
+        partner = next((p.implementing_partner for p, _a, built_in in self.created if built_in), None)
+
+        def prepare(project, admin):
+            _attach_required_documents(project, admin)
+            self._demo_budget_licence(project)
+
+        try:
+            self.result.coordination = seed_coordination(
+                charity_a=self.orgs["najat"],
+                admin_a=self.admins["najat"],
+                charity_b=self.orgs["rahma"],
+                admin_b=self.admins["rahma"],
+                reviewer=self.reviewer,
+                partner=partner,
+                prepare=prepare,
+                say=self.say,
+            )
+        except DomainError as exc:
+            self.say(f"  coordination demo left out: {exc.message} {exc.fields}")
+
+    def _demo_budget_licence(self, project) -> None:
+        from shafaf.finance import budgets
+        from shafaf.finance.models import AdminShareLicence
+
+        ministry_admin = self.users.get("mosa_admin")
+        if ministry_admin is not None and not AdminShareLicence.objects.filter(charity=project.charity).exists():
+            budgets.admin_share_licence_set(actor=ministry_admin, charity=project.charity, percent="12.5")
+
     def _seed_money(self) -> None:
         """Contracts, tranches, disbursements, expenditures and one justified deviation on the running projects."""
         from shafaf.finance.demo import seed_money
@@ -437,6 +474,15 @@ def _summary_lines(result: SeedResult) -> list[str]:
                 "the ministry's decision"
             ]
             if result.money
+            else []
+        ),
+        *(
+            [
+                f"  coordination: {result.coordination['b']} flagged against {result.coordination['a']} "
+                f"({result.coordination['level']}, score {result.coordination['score']:.1f}): see /coordination/ "
+                "as reviewer"
+            ]
+            if result.coordination.get("flag")
             else []
         ),
         *(

@@ -22,9 +22,8 @@ from tests.factories import OrganizationFactory, attach_required_documents, budg
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 29)
-UNAVAILABLE = [
-    "no_undecided_overlap",
-]
+# Every interface exists now (no_undecided_overlap since shafaf.coordination): none left to wait for.
+UNAVAILABLE: list[str] = []
 
 
 def settings_with(code: str, **changes) -> dict:

@@ -12,6 +12,7 @@ from shafaf.accounts.choices import OrganizationKind, Role
 from shafaf.accounts.models import Membership, Organization, User
 from shafaf.audit.chain import verify_everything
 from shafaf.audit.models import AuditEvent
+from shafaf.coordination import demo as coordination_demo
 from shafaf.projects.choices import EXTERNAL_MODELS, ProjectModel, ProjectStatus
 from shafaf.projects.codelists import COUNTRIES, CURRENCIES, SECTORS
 from shafaf.projects.demo import world
@@ -97,9 +98,11 @@ def test_seeds_a_small_world_from_the_iati_activities():
     output = seed("--projects", "25")
 
     built_in = len(world.FALLBACK_PROJECTS)
-    assert Project.objects.count() == 25 + built_in
+    assert Project.objects.count() == 25 + built_in + coordination_demo.PROJECTS
     assert Project.objects.exclude(iati_identifier="").count() == 25
-    assert Project.objects.filter(iati_identifier="").exclude(title_ar="").count() == built_in
+    assert (
+        Project.objects.filter(iati_identifier="").exclude(title_ar="").count() == built_in + coordination_demo.PROJECTS
+    )
     assert not Project.objects.filter(planned_end__year__lt=2024).exists()  # IATI's 2018-22 moved forward
     assert_demo_world()
     for project in Project.objects.exclude(iati_identifier=""):
@@ -122,7 +125,8 @@ def test_falls_back_to_the_built_in_projects_without_shared_data(tmp_path):
     output = seed("--data-dir", str(tmp_path))
 
     assert "built-in" in output
-    assert Project.objects.count() == len(world.FALLBACK_PROJECTS)
+    assert Project.objects.count() == len(world.FALLBACK_PROJECTS) + coordination_demo.PROJECTS
+    assert "coordination:" in output and "flagged against" in output  # a resubmission waits in the ministry's queue
     assert_demo_world()
     assert all(p.title_ar and p.title_en and p.description_ar for p in Project.objects.all())
     assert Project.objects.filter(project_model=ProjectModel.SPONSORSHIP_INTERNAL, country="KW").exists()

@@ -2,10 +2,12 @@
 
 1. lapsed accreditations expire, and the alerts of the projects of the partners affected are raised
    (shafaf.partners.services.expire_and_raise_alerts);
-2. the rulebook's nightly stage over the projects in progress (shafaf.projects.rulebook);
-3. the budget deviations of every project with a budget, re-evaluated against the ministry's current thresholds
+2. the coordination scan of every compared project, the new cross-charity overlaps flagged
+   (shafaf.coordination.tasks; before the rulebook, whose nightly stage reads the undecided flags);
+3. the rulebook's nightly stage over the projects in progress (shafaf.projects.rulebook);
+4. the budget deviations of every project with a budget, re-evaluated against the ministry's current thresholds
    (shafaf.finance.deviations.detect_all);
-4. every alert rule over the active projects (shafaf.projects.oversight).
+5. every alert rule over the active projects (shafaf.projects.oversight).
 
 Without --at it runs once and exits (for cron). With --at it stays up and runs every day at that local time;
 `scripts/serve.sh` starts it so beside the web server and the worker. Each job is idempotent: a second run the
@@ -32,6 +34,12 @@ def _detect_deviations() -> dict:
     from shafaf.finance.deviations import detect_all
 
     return detect_all()
+
+
+def _coordination_scan() -> dict:
+    from shafaf.coordination.tasks import coordination_scan_nightly_now
+
+    return coordination_scan_nightly_now()
 
 
 class Command(BaseCommand):
@@ -68,6 +76,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         jobs = (
             ("accreditations", expire_and_raise_alerts),
+            ("coordination", _coordination_scan),
             ("rulebook", lambda: rulebook_run_batch(stage=Stage.NIGHTLY, statuses=NIGHTLY_STATUSES).as_dict()),
             ("deviations", _detect_deviations),
             ("alerts", lambda: alerts_raise().as_dict()),
