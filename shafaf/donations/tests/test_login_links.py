@@ -8,7 +8,7 @@ import re
 
 import pytest
 from django.core import mail, signing
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +19,12 @@ from shafaf.donations.models import LoginLink, LoginLinkRequest
 pytestmark = pytest.mark.django_db
 
 URL = re.compile(r"https?://\S+/donor/login/(\S+)/")
+
+
+@pytest.fixture
+def client():
+    """The pages' English messages are read here; both languages are checked in the last test."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture
