@@ -445,7 +445,8 @@ ZW = "\u200b\u200f\u2066"  # zero-width space, right-to-left mark, isolate
             "title_ar": f"حفر{ZW} ١٠ آبار Al-Noor {ZW}village قرية النور",
             "description_en": f"Drill{ZW}ing\u00ad 10 wells",
         },
-        {"title_ar": "😀 🚰 ###", "description_ar": "\x00\x01\ufeff", "description_en": "ﷺ ﻻ ﷽"},
+        # (a NUL never gets this far: Django's forms and serializers refuse it before the service)
+        {"title_ar": "😀 🚰 ###", "description_ar": "\x01\x07\ufeff", "description_en": "ﷺ ﻻ ﷽"},
     ],
     ids=["no-descriptions", "arabic-title-only", "english-word-only", "100kb", "mixed-invisible", "symbols"],
 )
