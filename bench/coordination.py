@@ -459,34 +459,9 @@ PARQUET_FIELDS = None
 
 
 def _schema():
-    import pyarrow as pa
+    from shafaf.coordination.batch import RECORD_SCHEMA
 
-    strings = pa.list_(pa.string())
-    return pa.schema(
-        [
-            ("id", pa.int64()),
-            ("ref", pa.string()),
-            ("charity", pa.int64()),
-            ("status", pa.string()),
-            ("partner", pa.int64()),
-            ("partner_key", pa.string()),
-            ("country", pa.string()),
-            ("sector", pa.string()),
-            ("group", pa.string()),
-            ("beneficiaries", pa.int64()),
-            ("budget_kwd", pa.int64()),
-            ("start", pa.int64()),
-            ("end", pa.int64()),
-            ("lat", pa.float64()),
-            ("lon", pa.float64()),
-            ("areas", strings),
-            ("text", strings),
-            ("title", strings),
-            ("quantities", strings),
-            ("langs", strings),
-            ("notes", strings),
-        ]
-    )
+    return RECORD_SCHEMA
 
 
 def corpus_cache(size: int, base: list[dict], seed: int) -> tuple[Path, Path]:

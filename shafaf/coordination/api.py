@@ -23,7 +23,7 @@ from shafaf.projects.selectors import project_get
 
 from . import permissions, selectors, services
 from .choices import CheckTrigger, Decision, Level
-from .filters import FlagFilter, queue_order
+from .filters import FlagFilter
 from .forms import REASON_MAX_LENGTH
 from .models import ModelVersion
 
@@ -265,7 +265,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
-        return queue_order(selectors.flag_list(self.request.user))
+        return selectors.queue_order(selectors.flag_list(self.request.user))
 
     def get_object(self):
         return selectors.flag_get(self.request.user, self.kwargs["pk"])

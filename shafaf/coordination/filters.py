@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shafaf.core.filters import IdFilter, StyledFilterSet
@@ -11,13 +11,6 @@ from shafaf.projects.codelists import COUNTRIES
 
 from .choices import Decision, FlagStatus, Level
 from .models import Flag
-
-
-def queue_order(queryset):
-    """Open flags first (likely duplicates first, then by score), then the decided and withdrawn ones."""
-    return queryset.annotate(
-        waiting=Case(When(status=FlagStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
-    ).order_by("waiting", "level", "-score", "-last_found_at", "id")
 
 
 class FlagFilter(StyledFilterSet):

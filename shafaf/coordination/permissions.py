@@ -23,6 +23,11 @@ def can_view_queue(user) -> bool:
     return has_oversight(user)
 
 
+def can_open_queue(user) -> bool:
+    """The queue page: the ministry and auditors see every charity's flags there, a charity's members their own."""
+    return user.is_authenticated and (has_oversight(user) or bool(own_charity_ids(user)))
+
+
 def can_view_flag(user, flag) -> bool:
     if not user.is_authenticated:
         return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from shafaf.core.ids import pk_or_404
 from shafaf.projects.choices import ProjectStatus
 
 from . import permissions
-from .choices import FlagStatus
+from .choices import FlagStatus, Level
 from .models import CoordinationSettings, Flag, ModelVersion, OverlapCheck
 
 # The states in which a project is compared with the others (and a completed one for
@@ -147,11 +147,30 @@ def flag_list(user, queryset=None):
     )
 
 
+def queue_order(queryset):
+    """Open flags first (likely duplicates first, then by score), then the decided and withdrawn ones."""
+    return queryset.annotate(
+        waiting=Case(When(status=FlagStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("waiting", "level", "-score", "-last_found_at", "id")
+
+
 def coordination_queue(user, queryset=None):
     """The ministry's queue: the cross-charity flags awaiting a decision, likely duplicates first, then by score."""
     if not permissions.can_view_queue(user):
         return Flag.objects.none()
-    return flag_list(user, queryset).filter(status=FlagStatus.OPEN, internal=False).order_by("level", "-score", "id")
+    return queue_order(flag_list(user, queryset).filter(status=FlagStatus.OPEN, internal=False))
+
+
+def queue_counts(user) -> dict:
+    """The cross-charity flags by status and level, in one query."""
+    counted = flags_visible_to(user).filter(internal=False)
+    return counted.aggregate(
+        open=Count("pk", filter=Q(status=FlagStatus.OPEN)),
+        open_likely=Count("pk", filter=Q(status=FlagStatus.OPEN, level=Level.LIKELY)),
+        open_possible=Count("pk", filter=Q(status=FlagStatus.OPEN, level=Level.POSSIBLE)),
+        decided=Count("pk", filter=Q(status=FlagStatus.DECIDED)),
+        withdrawn=Count("pk", filter=Q(status=FlagStatus.WITHDRAWN)),
+    )
 
 
 def flag_get(user, pk) -> Flag:

@@ -10,7 +10,6 @@ import re
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +26,7 @@ from shafaf.projects.selectors import project_get
 
 from . import permissions, selectors, services
 from .choices import CheckTrigger, Decision, FlagStatus, Level
-from .filters import FlagFilter, queue_order
+from .filters import FlagFilter
 from .forms import DECISION_FIELDS, CoordinationSettingsForm, DecisionForm, percent_text
 from .models import ModelVersion, ScanRun
 
@@ -236,19 +235,7 @@ def _queue_queryset(user, data, *, ministry: bool):
     queryset = selectors.flag_list(user)
     if ministry and "internal" not in data:
         queryset = queryset.filter(internal=False)
-    return queue_order(queryset)
-
-
-def queue_counts(user) -> dict:
-    """The cross-charity flags by status and level, in one query."""
-    counted = selectors.flags_visible_to(user).filter(internal=False)
-    return counted.aggregate(
-        open=Count("pk", filter=Q(status=FlagStatus.OPEN)),
-        open_likely=Count("pk", filter=Q(status=FlagStatus.OPEN, level=Level.LIKELY)),
-        open_possible=Count("pk", filter=Q(status=FlagStatus.OPEN, level=Level.POSSIBLE)),
-        decided=Count("pk", filter=Q(status=FlagStatus.DECIDED)),
-        withdrawn=Count("pk", filter=Q(status=FlagStatus.WITHDRAWN)),
-    )
+    return selectors.queue_order(queryset)
 
 
 def _decorate_flag(flag):
@@ -263,9 +250,9 @@ def _decorate_flag(flag):
 @require_safe
 def queue_view(request):
     user = request.user
-    ministry_queue = permissions.can_view_queue(user)
-    if not ministry_queue and not permissions.own_charity_ids(user):
+    if not permissions.can_open_queue(user):
         raise PermissionDenied(_("The coordination queue is the ministry's and the charities'."))
+    ministry_queue = permissions.can_view_queue(user)
     filterset = FlagFilter(request.GET or None, queryset=_queue_queryset(user, request.GET, ministry=ministry_queue))
     valid = not filterset.is_bound or filterset.is_valid()
     flags = filterset.qs if valid else selectors.flag_list(user).none()
@@ -275,7 +262,7 @@ def queue_view(request):
     context = {
         "filter": filterset,
         "page": page,
-        "counts": queue_counts(user),
+        "counts": selectors.queue_counts(user),
         "ministry_queue": ministry_queue,
         "can_change_settings": permissions.can_change_settings(user),
     }

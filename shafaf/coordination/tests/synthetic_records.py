@@ -72,6 +72,35 @@ _CONSONANTS = "bdfghjklmnqrstwyz"
 _FILS_PER_UNIT = {"KWD": 1000.0, "USD": 305.0, "EUR": 330.0, "GBP": 385.0, "CHF": 345.0, "SEK": 29.0}
 
 
+def blank_record(**fields) -> dict:
+    """A record in the contract's shape with nothing known, then `fields`."""
+    record = {
+        "id": 0,
+        "ref": "",
+        "charity": 1,
+        "status": "submitted",
+        "partner": None,
+        "partner_key": "",
+        "country": "",
+        "sector": "",
+        "group": "",
+        "beneficiaries": None,
+        "budget_kwd": None,
+        "start": None,
+        "end": None,
+        "lat": None,
+        "lon": None,
+        "areas": [],
+        "text": [],
+        "title": [],
+        "quantities": [],
+        "langs": [],
+        "notes": [],
+    }
+    record.update(fields)
+    return record
+
+
 @lru_cache(maxsize=200_000)
 def _token(word: str) -> str:
     if word.isdigit():

@@ -14,35 +14,11 @@ from shafaf.coordination.index import (
     select_keys,
 )
 
-from .synthetic_records import RecordGenerator, load_templates
+from .synthetic_records import RecordGenerator, blank_record, load_templates
 
 
 def bare(id, **fields):
-    record = {
-        "id": id,
-        "ref": f"REF-{id}",
-        "charity": 1,
-        "status": "submitted",
-        "partner": None,
-        "partner_key": "",
-        "country": "",
-        "sector": "",
-        "group": "",
-        "beneficiaries": None,
-        "budget_kwd": None,
-        "start": None,
-        "end": None,
-        "lat": None,
-        "lon": None,
-        "areas": [],
-        "text": [],
-        "title": [],
-        "quantities": [],
-        "langs": [],
-        "notes": ["no_text"],
-    }
-    record.update(fields)
-    return record
+    return blank_record(**{"id": id, "ref": f"REF-{id}", "notes": ["no_text"], **fields})
 
 
 @pytest.fixture(scope="module")

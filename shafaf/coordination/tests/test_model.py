@@ -9,33 +9,11 @@ import pytest
 
 from shafaf.coordination import model as M
 
+from .synthetic_records import blank_record
+
 
 def make_record(**over):
-    r = {
-        "id": 1,
-        "ref": "XM-1",
-        "charity": 1,
-        "status": "submitted",
-        "partner": None,
-        "partner_key": "",
-        "country": "",
-        "sector": "",
-        "group": "",
-        "beneficiaries": None,
-        "budget_kwd": None,
-        "start": None,
-        "end": None,
-        "lat": None,
-        "lon": None,
-        "areas": [],
-        "text": [],
-        "title": [],
-        "quantities": [],
-        "langs": [],
-        "notes": [],
-    }
-    r.update(over)
-    return r
+    return blank_record(**{"id": 1, "ref": "XM-1", **over})
 
 
 def random_record(rng: random.Random, i: int) -> dict:
