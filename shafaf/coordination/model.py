@@ -397,8 +397,9 @@ COMPARISONS: tuple[Comparison, ...] = (
                 f"{_GPS_BOTH} AND @km > 25 AND country_l <> '' AND country_l = country_r",
             ),
             Level("area", lambda f: f["areas_shared"] > 0, "@inter(areas) > 0"),
-            # Both sides name their areas in one country and none is shared (spellings of one place that the keys
-            # do not join land here too, so it weighs less than "far").
+            # Both sides name their areas in one country and none is shared: the same template text run in another
+            # village lands here. Spellings of one place that the keys do not join land here too, so it weighs less
+            # than "far"; like "far", such a pair is never more than a possible overlap (the ministry still sees it).
             Level(
                 "apart",
                 lambda f: f["country_a"] != "" and f["country_a"] == f["country_b"] and not f["areas_missing"],
@@ -566,17 +567,18 @@ def _load_default_params() -> Params:
 
 #: Hand-set parameters shipped with the code; each value is explained in default_params.json.
 DEFAULT_PARAMS = _load_default_params()
-DEFAULT_LIKELY = 12.0
+DEFAULT_LIKELY = 9.5
 DEFAULT_POSSIBLE = 6.0
 
 
-# Location levels that rule out the same project: such a pair is at most a possible overlap, whatever its score.
-NOT_THE_SAME_SITE = frozenset({"far", "different"})
+# Location levels that rule out the same site, so the same project: sites more than 25 km apart, named areas of one
+# country none of which is shared, different countries. Such a pair is at most a possible overlap, whatever its score.
+NOT_THE_SAME_SITE = frozenset({"far", "apart", "different"})
 
 
 def level_for(score: float, *, likely: float, possible: float, levels: dict | None = None) -> str | None:
     """The level of a score by the ministry's thresholds; given the pair's levels, a pair whose sites are more than
-    25 km apart or in different countries is never a likely duplicate."""
+    25 km apart, in different named areas of one country, or in different countries is never a likely duplicate."""
     if score >= likely:
         if levels and levels.get("location") in NOT_THE_SAME_SITE and score >= possible:
             return "possible"
@@ -664,7 +666,8 @@ def _sentences(signal: str, level: str, f: dict) -> tuple[str, str] | None:
         if level == "area":
             en, ar = "same administrative area", "المنطقة الإدارية نفسها"
         elif level == "apart":
-            en, ar = "different areas in one country", "منطقتان مختلفتان في البلد نفسه"
+            en = "not the same site, different areas in one country"
+            ar = "ليس الموقع نفسه، منطقتان مختلفتان في البلد نفسه"
         elif level == "far":
             en, ar = "not the same site", "ليس الموقع نفسه"
         elif level == "country":

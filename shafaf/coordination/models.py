@@ -4,6 +4,8 @@ decisions, and the batch scans."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -21,7 +23,7 @@ class CoordinationSettings(models.Model):
     or above `possible_threshold` a possible overlap."""
 
     likely_threshold = models.DecimalField(
-        _("likely duplicate at or above"), max_digits=6, decimal_places=2, default=12
+        _("likely duplicate at or above"), max_digits=6, decimal_places=2, default=Decimal("9.5")
     )
     possible_threshold = models.DecimalField(
         _("possible overlap at or above"), max_digits=6, decimal_places=2, default=6

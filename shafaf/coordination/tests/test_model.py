@@ -273,3 +273,36 @@ def test_the_same_template_in_another_village_is_no_likely_duplicate():
     # a score above "likely" with sites far apart is still only a possible overlap
     assert M.level_for(30.0, likely=12, possible=6, levels={"location": "far"}) == "possible"
     assert M.level_for(30.0, likely=12, possible=6, levels={"location": "km_1"}) == "likely"
+
+
+def test_the_same_template_in_another_named_area_is_at_most_a_possible_overlap():
+    """No GPS on either side, both name their area, none shared: the template of one project run in another
+    village. However close the texts, it is shown as a possible overlap, never a likely duplicate."""
+    a = make_record(
+        id=1,
+        charity=1,
+        partner=7,
+        partner_key="rhm",
+        country="SD",
+        sector="14030",
+        group="families",
+        text=["c:dig", "c:well", "c:water", "n:10", "c:village"],
+        title=["c:dig", "c:well"],
+        quantities=["well:10"],
+        areas=["k:dr"],
+        beneficiaries=1000,
+        budget_kwd=20_000_000,
+        start=20000,
+        end=20365,
+        langs=["en"],
+    )
+    other_village = dict(a, id=2, charity=2, areas=["k:kbk"])
+    scored = M.compare(a, other_village, M.DEFAULT_PARAMS)
+    assert scored.score >= M.DEFAULT_LIKELY, "the texts and the rest agree: the score alone would say likely"
+    assert scored.levels["location"] == "apart"
+    assert M.level_for(scored.score, likely=M.DEFAULT_LIKELY, possible=6, levels=scored.levels) == "possible"
+    location = {r["signal"]: r for r in scored.reasons}["location"]
+    assert location["text_en"].startswith("not the same site, different areas in one country")
+    same_area = dict(a, id=3, charity=2)
+    again = M.compare(a, same_area, M.DEFAULT_PARAMS)
+    assert M.level_for(again.score, likely=M.DEFAULT_LIKELY, possible=6, levels=again.levels) == "likely"

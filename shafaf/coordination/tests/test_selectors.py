@@ -138,4 +138,4 @@ def test_flags_of_a_project_and_the_charitys_own_flags_only(world, flagged):
 def test_current_settings_are_one_row_with_the_defaults(db):
     first = selectors.current_settings()
     assert first.pk == 1 and selectors.current_settings().pk == 1
-    assert selectors.thresholds(first) == (12.0, 6.0)
+    assert selectors.thresholds(first) == (9.5, 6.0)
