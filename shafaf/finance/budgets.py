@@ -137,6 +137,18 @@ def _refresh(project: Project) -> None:
     deviations.deviations_detect(project)  # a revision may open or resolve deviations (DEVIATIONS)
 
 
+def _coordinate(actor, project: Project) -> None:
+    """A revised budget is a scope edit for coordination across charities: the budget is one of the signals it
+    compares, so a project it compares is checked again at once, in the same transaction (not at the nightly
+    scan)."""
+    from django.apps import apps
+
+    if apps.is_installed("shafaf.coordination"):
+        from shafaf.coordination import services as coordination
+
+        coordination.check_after_edit(actor=actor, project=project)
+
+
 def current_version(project: Project) -> BudgetVersion | None:
     return BudgetVersion.objects.filter(project=project).order_by("-number").first()
 
@@ -391,6 +403,7 @@ def budget_version_create(
         )
         donor_notifications.budget_revised(version=version)  # a revision reaches the project's donors
         _refresh(project)
+        _coordinate(actor, project)
     return version
 
 

@@ -501,3 +501,22 @@ def test_undecided_overlaps_lists_only_open_cross_charity_flags(world):
     Flag.objects.filter(pk=flag.pk).update(status=FlagStatus.WITHDRAWN)
     assert selectors.undecided_overlaps(a) == []
     assert not Flag.objects.filter(Q(project_a=world.project_a) | Q(project_b=world.project_a)).exists()
+
+
+def test_a_budget_revision_is_compared_at_once(world):
+    """The budget is a signal: revising an approved project's budget refreshes its signature and checks it again
+    in the same request, not at the nightly scan."""
+    a, _b = well_pair(world, submit_b=False)
+    budget(world, a)  # 10,500.000 KWD
+    a = set_status(a, S.APPROVED)
+    checks_before = OverlapCheck.objects.filter(project=a).count()
+    budget(
+        world,
+        a,
+        [{"category": "programme", "name_ar": "حفر", "name_en": "Drilling", "amount": "12000.000"}],
+        reason="A deeper well",
+    )
+    signature = ProjectSignature.objects.get(project=a)
+    assert signature.record["budget_kwd"] == 12_000_000
+    assert OverlapCheck.objects.filter(project=a).count() == checks_before + 1
+    assert OverlapCheck.objects.filter(project=a).latest("id").trigger == CheckTrigger.SCOPE_EDIT
