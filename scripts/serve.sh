@@ -9,7 +9,7 @@ PORT="${PORT:-8000}"
 worker=$!
 .venv/bin/python manage.py run_nightly --at "${SHAFAF_NIGHTLY_AT:-02:00}" &
 nightly=$!
-SHAFAF_DB_CONN_MAX_AGE="${SHAFAF_DB_CONN_MAX_AGE:-60}" .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" --access-logfile - &
+SHAFAF_DB_CONN_MAX_AGE="${SHAFAF_DB_CONN_MAX_AGE:-60}" .venv/bin/gunicorn config.wsgi --config config/gunicorn.conf.py --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" --access-logfile - &
 web=$!
 trap 'kill $worker $nightly $web 2>/dev/null || true; wait 2>/dev/null || true' INT TERM EXIT
 echo "Shafaf: http://127.0.0.1:${PORT}/ (worker pid $worker, nightly pid $nightly, web pid $web)"

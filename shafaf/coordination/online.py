@@ -100,6 +100,25 @@ def process_index() -> ProcessIndex:
     return _PROCESS
 
 
+def warm_up() -> threading.Thread:
+    """Loads the process's index in a background thread, so that a web worker builds it when it starts rather than
+    within its first submission (at 1M projects that takes minutes). A check that comes meanwhile waits for the
+    load instead of starting a second one (the index's lock)."""
+    from django.db import connection
+
+    def load() -> None:
+        try:
+            _PROCESS.ensure(selectors.current_settings())
+        except Exception:  # the first check loads it instead; a worker must start whatever happens here
+            logger.exception("coordination index warm-up failed")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=load, name="coordination-index-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def reset_index() -> None:
     """Forgets the process's index (the next check loads it again)."""
     _PROCESS.reset()

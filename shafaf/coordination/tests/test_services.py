@@ -520,3 +520,15 @@ def test_a_budget_revision_is_compared_at_once(world):
     assert signature.record["budget_kwd"] == 12_000_000
     assert OverlapCheck.objects.filter(project=a).count() == checks_before + 1
     assert OverlapCheck.objects.filter(project=a).latest("id").trigger == CheckTrigger.SCOPE_EDIT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_loads_the_index_when_it_starts(world):
+    """gunicorn's post_fork (config/gunicorn.conf.py) calls warm_up: the index is built in a background thread from
+    the stored signatures, before any check asks for it."""
+    a, b = well_pair(world)
+    online.reset_index()
+    assert online.process_index().index is None
+    online.warm_up().join(timeout=60)
+    index = online.process_index().index
+    assert index is not None and a.pk in index and b.pk in index
