@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "shafaf.finance",
     "shafaf.donations",
     "shafaf.coordination",
+    "shafaf.strategy",
+    "shafaf.dashboards",
     "shafaf.api",
 ]
 
@@ -176,6 +178,16 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The dashboards' map draws the country boundaries shipped with the project; a tile layer is added only when this
+# URL template is set (e.g. "https://tiles.example.org/{z}/{x}/{y}.png"), and its origin is then allowed for images.
+SHAFAF_MAP_TILES_URL = os.environ.get("SHAFAF_MAP_TILES_URL", "")
+SHAFAF_MAP_TILES_ATTRIBUTION = os.environ.get("SHAFAF_MAP_TILES_ATTRIBUTION", "")
+if SHAFAF_MAP_TILES_URL:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _tiles = _urlsplit(SHAFAF_MAP_TILES_URL.replace("{s}", "a"))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "shafaf.api.authentication.PersonalTokenAuthentication",
@@ -210,6 +222,7 @@ SPECTACULAR_SETTINGS = {
         "PhaseStatusEnum": "shafaf.projects.choices.PhaseStatus",
         "DonorKindEnum": "shafaf.donations.models.DonorKind",
         "DonationEntryKindEnum": "shafaf.donations.models.EntryKind",
+        "ObjectiveKindEnum": "shafaf.strategy.choices.ObjectiveKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -327,3 +327,124 @@ def donor_of(world, charity=None, *, user=None, name_ar="متبرع كريم", n
 def donor_account(world, username: str):
     """Another donor account: a DONOR member of the world's donor organisation."""
     return member(Role.DONOR, world.donor_org, username)
+
+
+def strategy_plans(world, *, link: bool = True):
+    """Plans in force for the strategy's tests (shafaf.strategy), through its services:
+
+    - the ministry's plan: pillar P1 > objective P1.1 (SDG 6) with indicator M-WATER (people, sum; target 1,000
+      for 2027);
+    - charity A's plan: objective A1 serving P1.1, indicator A-WATER feeding M-WATER (target 400 for 2027);
+    - charity B's plan: objective B1 serving P1.1, indicator B-WATER feeding M-WATER;
+    - with `link`, project_a linked to A1 and project_b to B1, each with an indicator REACHED (people) feeding
+      its charity's indicator.
+
+    Returns a namespace with every object by name (ministry_plan, p1, p11, m_water, plan_a, a1, a_water, plan_b,
+    b1, b_water, reached_a, reached_b)."""
+    from types import SimpleNamespace
+
+    from shafaf.strategy import services as strategy
+
+    year = (dt.date(2027, 1, 1), dt.date(2027, 12, 31))
+    made = SimpleNamespace()
+
+    def plan(actor, organization, code):
+        created = strategy.plan_create(
+            actor=actor,
+            organization=organization,
+            code=code,
+            name_ar=f"خطة {code}",
+            name_en=f"Plan {code}",
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2030, 12, 31),
+        )
+        return created, created.versions.get()
+
+    made.ministry_plan, version = plan(world.ministry_admin, world.mosa, "mosa-plan")
+    made.p1 = strategy.objective_create(
+        actor=world.ministry_admin, version=version, code="P1", kind="pillar", title_ar="محور المياه", title_en="Water"
+    )
+    made.p11 = strategy.objective_create(
+        actor=world.ministry_admin,
+        version=version,
+        code="P1.1",
+        parent=made.p1,
+        title_ar="مياه نظيفة",
+        title_en="Clean water",
+        sdg_goal=6,
+    )
+    made.m_water = strategy.indicator_create(
+        actor=world.ministry_admin, objective=made.p11, code="M-WATER", name_en="People with water", unit="people"
+    )
+    strategy.target_set(
+        actor=world.ministry_admin, indicator=made.m_water, period_start=year[0], period_end=year[1], value="1000"
+    )
+    strategy.version_publish(actor=world.ministry_admin, version=version)
+
+    for key, charity, admin in (("a", world.charity_a, world.najat), ("b", world.charity_b, world.rahma)):
+        charity_plan, version = plan(admin, charity, f"plan-{key}")
+        objective = strategy.objective_create(
+            actor=admin, version=version, code=f"{key.upper()}1", title_en=f"Wells of {key}", maps_to=made.p11
+        )
+        indicator = strategy.indicator_create(
+            actor=admin,
+            objective=objective,
+            code=f"{key.upper()}-WATER",
+            name_en="People with water",
+            unit="people",
+            feeds=made.m_water,
+        )
+        strategy.target_set(actor=admin, indicator=indicator, period_start=year[0], period_end=year[1], value="400")
+        strategy.version_publish(actor=admin, version=version)
+        setattr(made, f"plan_{key}", charity_plan)
+        setattr(made, f"{key}1", objective)
+        setattr(made, f"{key}_water", indicator)
+    if link:
+        for key, project, admin in (("a", world.project_a, world.najat), ("b", world.project_b, world.rahma)):
+            strategy.project_objectives_set(actor=admin, project=project, objectives=[getattr(made, f"{key}1")])
+            reached = strategy.indicator_create(
+                actor=admin,
+                project=project,
+                code="REACHED",
+                name_en="People reached",
+                unit="people",
+                feeds=getattr(made, f"{key}_water"),
+            )
+            setattr(made, f"reached_{key}", reached)
+    return made
+
+
+def licensed(project, *, status: str = "in_execution", on: dt.date = dt.date(2027, 1, 1)):
+    """The project as if the ministry licensed it on `on` (straight to `status`, without the workflow), with its
+    quarterly report schedule."""
+    from django.utils import timezone
+
+    from shafaf.projects.models import Project
+    from shafaf.reports import services as report_services
+
+    at = timezone.make_aware(dt.datetime.combine(on, dt.time(9)))
+    Project.objects.filter(pk=project.pk).update(
+        status=status, licence_number=f"MOSA-T-{project.pk}", licence_date=on, status_changed_at=at
+    )
+    project.refresh_from_db()
+    report_services.schedule_for_approval(project)
+    return project
+
+
+def progress_report(actor, project, values: dict, *, period_start=None, submit: bool = False, review=None):
+    """A progress report of the project carrying indicator values ({code: text}), submitted and, with review =
+    (reviewer, "accept" | "return"), reviewed."""
+    from shafaf.reports import services as report_services
+
+    report = report_services.report_create(
+        actor=actor, project=project, period_start=period_start, narrative_en="Progress.", indicator_values=values
+    )
+    if submit or review:
+        report = report_services.report_submit(actor=actor, report=report)
+    if review:
+        reviewer, decision = review
+        if decision == "accept":
+            report = report_services.report_accept(actor=reviewer, report=report)
+        else:
+            report = report_services.report_return(actor=reviewer, report=report, comment="Check the figures.")
+    return report

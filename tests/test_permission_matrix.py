@@ -228,6 +228,20 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /api/v1/coordination/projects/{project_a_submitted}/check/": (200, 200, 404, 200, 200, 404, 404, 404, 404, 403),  # noqa: E501
     "GET /api/v1/coordination/settings/":                (200,  200,  403, 403,  403,  403,  403,  403,  403,  200),
     "PATCH /api/v1/coordination/settings/":              (403,  200,  403, 403,  403,  403,  403,  403,  403,  403),
+    # --- API: plans and strategies (shafaf/strategy): the ministry's plan for everyone; a charity's plan for its own
+    # members, the ministry and auditors; writes by the plan's keeper (or the project's charity) only ---
+    "GET /api/v1/plans/":                                (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/plans/{plan_mosa}/":                    (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/plans/{plan_a}/":                       (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /api/v1/objectives/":                           (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/objectives/{objective_mosa}/":          (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/objectives/{objective_a}/":             (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "GET /api/v1/indicators/":                           (200,  200,  200, 200,  200,  200,  200,  200,  200,  200),
+    "GET /api/v1/indicators/{indicator_a}/":             (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
+    "POST /api/v1/plans/{plan_a}/new-draft/":            (403,  403,  404, 201,  403,  404,  404,  404,  404,  403),
+    "POST /api/v1/plans/{plan_mosa}/new-draft/":         (403,  201,  403, 403,  403,  403,  403,  403,  403,  403),
+    "POST /api/v1/indicators/{indicator_a}/targets/":    (403,  403,  404, 200,  200,  404,  404,  404,  404,  403),
+    "POST /api/v1/objectives/link-project/ (another charity's objective)": (403, 403, 400, 400, 400, 400, 400, 400, 400, 403),  # noqa: E501
     # --- earned value, statements, portfolio (shafaf/finance): the charity and oversight read; no partner, no donor ---
     "GET /projects/{project_a}/earned-value/":           (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
     "GET /projects/{project_a_submitted}/statement/":    (200,  200,  404, 200,  200,  404,  404,  404,  404,  200),
@@ -478,6 +492,17 @@ BODIES = {
     "POST /api/v1/coordination/flags/{flag_ab}/decide/ (no reason)": lambda o: {"decision": "distinct"},
     "POST /api/v1/coordination/projects/{project_a_submitted}/check/": lambda o: {},
     "PATCH /api/v1/coordination/settings/": lambda o: {"max_candidates": 150},
+    "POST /api/v1/plans/{plan_a}/new-draft/": lambda o: {"note": "Review"},
+    "POST /api/v1/plans/{plan_mosa}/new-draft/": lambda o: {"note": "Review"},
+    "POST /api/v1/indicators/{indicator_a}/targets/": lambda o: {
+        "period_start": "2028-01-01",
+        "period_end": "2028-12-31",
+        "value": "500",
+    },
+    "POST /api/v1/objectives/link-project/ (another charity's objective)": lambda o: {
+        "project": o["project_a"],
+        "objectives": [o["objective_b"]],
+    },
 }
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -593,6 +618,43 @@ def _coordination(project_a_submitted: Project, project_b: Project) -> dict[str,
     return {"flag_ab": flag.pk}
 
 
+def _strategy(world) -> dict[str, int]:
+    """Stored directly (the services are tested in shafaf/strategy/tests/): the ministry's plan and charity A's and
+    B's, each with a version in force and one objective (A's and B's serving the ministry's), and an indicator of
+    project_a, which serves A's objective."""
+    from shafaf.strategy.models import Indicator, Objective, Plan, PlanVersion, ProjectObjective
+
+    made = {}
+    ministry_objective = None
+    for key, organization, user in (
+        ("mosa", world.mosa, world.ministry_admin),
+        ("a", world.charity_a, world.najat),
+        ("b", world.charity_b, world.rahma),
+    ):
+        plan = Plan.objects.create(
+            organization=organization, code=f"plan-{key}", name_en=f"Plan {key}", created_by=user
+        )
+        version = PlanVersion.objects.create(
+            plan=plan,
+            number=1,
+            period_start=dt.date(2026, 1, 1),
+            period_end=dt.date(2030, 12, 31),
+            status="published",
+            created_by=user,
+        )
+        objective = Objective.objects.create(
+            version=version, code=f"{key.upper()}1", title_en=f"Objective {key}", maps_to=ministry_objective
+        )
+        ministry_objective = ministry_objective or objective
+        made.update({f"plan_{key}": plan.pk, f"objective_{key}": objective.pk})
+    ProjectObjective.objects.create(project=world.project_a, objective_id=made["objective_a"], linked_by=world.najat)
+    indicator = Indicator.objects.create(
+        project=world.project_a, code="REACHED", name_en="People reached", unit="people", created_by=world.najat
+    )
+    made["indicator_a"] = indicator.pk
+    return made
+
+
 def build_objects(world) -> dict[str, int]:
     project_a_submitted = _left_draft(
         make_project(world.najat, world.charity_a, implementing_partner=world.partner, title_en="Submitted well")
@@ -631,6 +693,7 @@ def build_objects(world) -> dict[str, int]:
         **_reports(world, project_a_submitted),
         **_donations(world),
         **_coordination(project_a_submitted, world.project_b),
+        **_strategy(world),
     }
 
 

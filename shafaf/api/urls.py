@@ -24,6 +24,7 @@ from shafaf.projects.api import PhaseViewSet, ProjectViewSet
 from shafaf.projects.oversight.api import AlertViewSet, ComplianceViewSet
 from shafaf.projects.rulebook.api import RulebookRunViewSet, RuleSettingViewSet
 from shafaf.reports.api import ProgressReportViewSet
+from shafaf.strategy.api import IndicatorViewSet, ObjectiveViewSet, PlanViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -54,6 +55,9 @@ router.register("bank-accounts", BankAccountViewSet, basename="bank-account")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("coordination/flags", FlagViewSet, basename="coordination-flag")
 router.register("coordination/projects", ProjectCheckViewSet, basename="coordination-project")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("objectives", ObjectiveViewSet, basename="objective")
+router.register("indicators", IndicatorViewSet, basename="indicator")
 
 urlpatterns = [
     path(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -16,11 +17,69 @@ from shafaf.core.exceptions import NotAllowed
 from shafaf.core.filters import IdFilter
 from shafaf.projects.models import Project, ProjectDocument
 from shafaf.projects.selectors import project_get
+from shafaf.strategy.values import value_text
 
 from . import permissions, selectors, services
 from .choices import ReportStatus
 from .models import ProgressReport
 from .services import REVIEW_COMMENT_MAX_LENGTH
+
+
+class IndicatorValuesField(serializers.Field):
+    """{project indicator code: value text} in a request; the report's indicator values in a response."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(_("Give a mapping of indicator codes to values."))
+        result = {}
+        for code, value in data.items():
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                raise serializers.ValidationError(
+                    _("%(code)s: give the value as text or a number.") % {"code": str(code)[:40]}
+                )
+            result[str(code)] = str(value)
+        return result
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, report):
+        if not getattr(report, "pk", None):
+            return []
+        return [
+            {
+                "code": row.indicator.code,
+                "value": value_text(row.value_milli),
+                "unit": row.indicator.unit,
+                "note": row.note,
+            }
+            for row in report.indicator_values.all()
+        ]
+
+
+class IndicatorValuesFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = IndicatorValuesField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": str(_("{project indicator code: value text}")),
+            }
+        return {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "string"},
+                    "value": {"type": "string"},
+                    "unit": {"type": "string"},
+                    "note": {"type": "string"},
+                },
+                "required": ["code", "value", "unit", "note"],
+            },
+        }
 
 
 class ProgressReportSerializer(serializers.ModelSerializer):
@@ -34,8 +93,12 @@ class ProgressReportSerializer(serializers.ModelSerializer):
         required=False,
         help_text=_("Documents of the same project."),
     )
-    indicator_values = serializers.DictField(
-        required=False, help_text=_("{indicator code: value}; the strategy's indicators will define the codes.")
+    indicator_values = IndicatorValuesField(
+        required=False,
+        help_text=_(
+            "Written as {project indicator code: value text}; read as the list of the report's values "
+            "(code, value, unit)."
+        ),
     )
     phase_progress = serializers.DictField(
         child=serializers.IntegerField(), read_only=True, help_text=_("{phase id: percent} when it was submitted.")
@@ -130,7 +193,7 @@ class ProgressReportViewSet(
         return (
             selectors.reports_visible_to(self.request.user)
             .select_related("submitted_by", "reviewed_by")
-            .prefetch_related("evidence")
+            .prefetch_related("evidence", "indicator_values__indicator")
         )
 
     def create(self, request, *args, **kwargs):

@@ -86,9 +86,9 @@ class ProgressReport(TimeStampedModel):
     when it was submitted, its evidence (شواهد: documents of the same project) and the ministry's review
     (submitted → accepted or returned with a comment).
 
-    Indicator values: `indicator_values` holds {indicator code: value} for the period. The strategy app
-    (plans, objectives, indicators) replaces it with a model of its own linked to the report; until then it
-    is stored as given and not validated."""
+    Indicator values: the actual values of the project's indicators for the period are rows of
+    shafaf.strategy.models.IndicatorValue (`report.indicator_values`), written through
+    shafaf.strategy.services.report_indicator_values_set; they count in roll-ups once the report is accepted."""
 
     project = models.ForeignKey(
         Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="progress_reports"
@@ -101,9 +101,6 @@ class ProgressReport(TimeStampedModel):
     narrative_en = models.TextField(_("narrative (English)"), blank=True)
     phase_progress = models.JSONField(
         _("phase progress"), default=dict, blank=True, help_text=_("{phase id: percent} when it was submitted.")
-    )
-    indicator_values = models.JSONField(
-        _("indicator values"), default=dict, blank=True, help_text=_("{indicator code: value} for the period.")
     )
     evidence = models.ManyToManyField(
         ProjectDocument, verbose_name=_("evidence"), related_name="progress_reports", blank=True

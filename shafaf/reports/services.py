@@ -12,20 +12,25 @@ from shafaf.audit import services as audit
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
 from shafaf.donations import notifications as donor_notifications
 from shafaf.projects.models import ProjectDocument
+from shafaf.strategy import selectors as strategy_selectors
+from shafaf.strategy import services as strategy_services
 
 from . import permissions
 from .choices import DEFAULT_FREQUENCY_MONTHS, EDITABLE_STATUSES, ReportStatus
 from .models import ProgressReport, ReportSchedule, add_months
 from .selectors import open_periods, schedule_of
 
-REPORT_FIELDS = ("narrative_ar", "narrative_en", "indicator_values")
+REPORT_FIELDS = ("narrative_ar", "narrative_en", "indicator_values", "indicator_evidence")
+# Fields kept on the report itself; the indicator values are rows of the strategy app.
+MODEL_FIELDS = ("narrative_ar", "narrative_en")
 REVIEW_COMMENT_MAX_LENGTH = 4000
 
 
 def _snapshot(report: ProgressReport) -> dict:
-    data = {field: getattr(report, field) for field in ("status", *REPORT_FIELDS, "review_comment")}
+    data = {field: getattr(report, field) for field in ("status", *MODEL_FIELDS, "review_comment")}
     if report.pk:
         data["evidence"] = sorted(report.evidence.values_list("pk", flat=True))
+        data["indicator_values"] = strategy_selectors.report_values_text(report)
     return data
 
 
@@ -102,7 +107,8 @@ def report_create(*, actor, project, period_start: dt.date | None = None, eviden
     if period is None:
         message = _("This period is not one of the project's open reporting periods.")
         raise DomainError(message, code="invalid", fields={"period_start": [message]})
-    fields["indicator_values"] = _check_indicators(fields.get("indicator_values"))
+    indicator_values = _check_indicators(fields.pop("indicator_values", None))
+    indicator_evidence = fields.pop("indicator_evidence", None)
     with transaction.atomic():
         documents = _evidence(project, evidence)
         report = ProgressReport.objects.create(
@@ -114,6 +120,10 @@ def report_create(*, actor, project, period_start: dt.date | None = None, eviden
             **fields,
         )
         report.evidence.set(documents)
+        if indicator_values or indicator_evidence:
+            strategy_services.report_indicator_values_set(
+                actor=actor, report=report, values=indicator_values, evidence=indicator_evidence
+            )
         audit.record(
             actor=actor,
             action="report.create",
@@ -129,8 +139,10 @@ def report_update(*, actor, report: ProgressReport, evidence=None, **fields) -> 
     if not permissions.can_edit_report(actor, report):
         raise NotAllowed(_("This report cannot be edited now."))
     _check_known(fields)
-    if "indicator_values" in fields:
-        fields["indicator_values"] = _check_indicators(fields["indicator_values"])
+    indicator_values = fields.pop("indicator_values", None)
+    indicator_evidence = fields.pop("indicator_evidence", None)
+    if indicator_values is not None:
+        indicator_values = _check_indicators(indicator_values)
     with transaction.atomic():
         report = ProgressReport.objects.select_for_update().select_related("project__charity").get(pk=report.pk)
         if not permissions.can_edit_report(actor, report):
@@ -141,6 +153,12 @@ def report_update(*, actor, report: ProgressReport, evidence=None, **fields) -> 
         report.save()
         if evidence is not None:
             report.evidence.set(_evidence(report.project, evidence))
+        if indicator_values is not None or indicator_evidence is not None:
+            if indicator_values is None:
+                indicator_values = strategy_selectors.report_values_text(report)
+            strategy_services.report_indicator_values_set(
+                actor=actor, report=report, values=indicator_values, evidence=indicator_evidence
+            )
         changes = audit.diff(before, _snapshot(report))
         if changes:
             audit.record(

@@ -10,6 +10,9 @@ from django.views.decorators.http import require_POST
 from shafaf.core.exceptions import DomainError
 from shafaf.core.views import refuse_on_form
 from shafaf.projects.selectors import project_get
+from shafaf.strategy import selectors as strategy_selectors
+from shafaf.strategy.forms import place_indicator_errors
+from shafaf.strategy.values import format_value, value_text
 
 from . import permissions, selectors, services
 from .forms import ReportForm, ReviewForm
@@ -44,25 +47,44 @@ def report_form_view(request, pk: int, report_pk: int | None = None):
             raise PermissionDenied
         periods = None
     initial = {}
+    values, evidence = {}, {}
     if report is not None:
         initial = {
             "narrative_ar": report.narrative_ar,
             "narrative_en": report.narrative_en,
             "evidence": list(report.evidence.all()),
         }
-    form = ReportForm(request.POST or None, project=project, periods=periods, initial=initial)
+        for row in strategy_selectors.report_indicator_values(report).prefetch_related("evidence"):
+            values[row.indicator.code] = value_text(row.value_milli)
+            evidence[row.indicator.code] = list(row.evidence.all())
+    indicators = strategy_selectors.project_indicators(project)
+    form = ReportForm(
+        request.POST or None,
+        project=project,
+        periods=periods,
+        initial=initial,
+        indicators=indicators,
+        indicator_values=values,
+        indicator_evidence=evidence,
+    )
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            data = dict(form.cleaned_data)
+            data = form.service_fields()
             try:
                 if report is None:
                     report = services.report_create(actor=request.user, project=project, **data)
                 else:
                     report = services.report_update(actor=request.user, report=report, **data)
             except DomainError as error:
-                status = refuse_on_form(form, error)
+                if error.status != 403 and error.fields and "indicator_values" in error.fields:
+                    place_indicator_errors(form, error.fields.pop("indicator_values"))
+                    status = error.status
+                    if error.fields:
+                        status = refuse_on_form(form, error)
+                else:
+                    status = refuse_on_form(form, error)
             else:
                 messages.success(request, _("The report is saved."))
                 return redirect("reports:report_detail", project.pk, report.pk)
@@ -78,6 +100,10 @@ def _detail_context(request, report, review_form=None) -> dict:
         "project": report.project,
         "report": report,
         "evidence": report.evidence.all(),
+        "indicator_values": [
+            {"row": row, "text": format_value(row.value_milli, row.indicator.unit)}
+            for row in strategy_selectors.report_indicator_values(report).prefetch_related("evidence")
+        ],
         "phase_snapshot": snapshot,
         "can_edit": permissions.can_edit_report(user, report),
         "can_review": permissions.can_review_report(user, report),

@@ -78,6 +78,7 @@ class SeedResult:
     money: dict = field(default_factory=dict)  # shafaf.finance.demo.seed_money's summary
     donations: dict = field(default_factory=dict)  # shafaf.donations.demo.seed_donations's summary
     coordination: dict = field(default_factory=dict)  # shafaf.coordination.demo.seed_coordination's summary
+    strategy: dict = field(default_factory=dict)  # shafaf.strategy.demo's summary
 
 
 class DemoSeeder:
@@ -117,9 +118,11 @@ class DemoSeeder:
             partner_load = self._create_projects(drafts)
             self._create_partner_user(partner_load)
             self._seed_partner_records(partner_load)
+            self._seed_plans()
             self._advance_lifecycle()
             self._seed_coordination()
             self._seed_money()
+            self._seed_indicator_values()
         self.result.seconds = time.monotonic() - started
         return self.result
 
@@ -318,6 +321,33 @@ class DemoSeeder:
             moved[project.status] += 1
         self.result.states = dict(moved)
 
+    def _seed_plans(self) -> None:
+        """The ministry's plan and each charity's, in force, and the draft projects linked to their objectives with
+        an indicator feeding them (shafaf.strategy.demo)."""
+        from shafaf.strategy.demo import seed_plans
+
+        self.result.strategy = seed_plans(
+            ministry=self.orgs.get("mosa"),
+            ministry_admin=self.users.get("mosa_admin"),
+            charities=[(self.orgs[key], admin) for key, admin in self.admins.items()],
+            projects=[(project, admin) for project, admin, _built_in in self.created],
+            say=self.say,
+        )
+
+    def _seed_indicator_values(self) -> None:
+        """Progress reports of the licensed projects with their indicator values: accepted and pending."""
+        if not self.result.strategy:
+            return
+        from shafaf.strategy.demo import seed_indicator_values
+
+        self.result.strategy.update(
+            seed_indicator_values(
+                projects=[(project, admin) for project, admin, _built_in in self.created],
+                reviewer=self.reviewer,
+                say=self.say,
+            )
+        )
+
     def _seed_coordination(self) -> None:
         """A cross-charity resubmission of a well project, flagged and waiting in the ministry's coordination queue
         (shafaf.coordination.demo)."""
@@ -491,6 +521,15 @@ def _summary_lines(result: SeedResult) -> list[str]:
                 f"{result.donations['allocations']} allocations (see /donor/ as donor)"
             ]
             if result.donations
+            else []
+        ),
+        *(
+            [
+                f"  plans: {result.strategy['plans']} in force, {result.strategy['linked']} projects linked to "
+                f"objectives, {result.strategy.get('accepted', 0)} accepted and {result.strategy.get('pending', 0)} "
+                "pending progress reports with indicator values"
+            ]
+            if result.strategy
             else []
         ),
         f"  users: {User.objects.filter(is_demo=True).count()} demo logins; "

@@ -28,6 +28,8 @@ passes, and never blocks (a check that cannot run must not stop every approval).
 - shafaf.reports.selectors.reports_due(project, on_date)
     -> list of the progress reports due on or before on_date and not yet submitted, each a dict
        {"period": str, "due_date": date}.
+- shafaf.strategy.selectors.project_objectives(project)
+    -> the objectives (each with a `code`) the project is linked to; empty when none.
 """
 
 from __future__ import annotations
@@ -695,6 +697,43 @@ def reports_not_overdue(project, ctx: Context) -> Outcome:
         False,
         f"تقارير إنجاز متأخرة: {len(overdue)}.",
         f"Progress reports overdue: {len(overdue)}.",
+        facts,
+    )
+
+
+@register(
+    code="objectives_linked",
+    title=_("Linked to strategic objectives"),
+    description=_(
+        "The project serves at least one objective of the ministry's strategic plan or of its charity's plan in force."
+    ),
+    severity=WARNING,
+    stages={Stage.SUBMISSION, Stage.APPROVAL},
+    interface="shafaf.strategy.selectors.project_objectives",
+    app="shafaf.strategy",
+)
+def objectives_linked(project, ctx: Context) -> Outcome:
+    check = REGISTRY["objectives_linked"]
+    objectives_of = load_interface(check.interface, check.app)
+    if objectives_of is None:
+        return unavailable(
+            "objectives_linked",
+            "الخطط الاستراتيجية لا تُحفظ على المنصة بعد، فلا يمكن التحقق من ربط المشروع بأهدافها.",
+            "Strategic plans are not kept on the platform yet, so the project's objectives cannot be checked.",
+        )
+    codes = sorted(str(_get(objective, "code", "")) for objective in objectives_of(project) or [])
+    facts = {"objectives": len(codes), "codes": codes}
+    if codes:
+        return Outcome(
+            True,
+            f"المشروع مرتبط بأهداف استراتيجية: {_join(codes, True)}.",
+            f"The project serves strategic objectives: {_join(codes, False)}.",
+            facts,
+        )
+    return Outcome(
+        False,
+        "المشروع غير مرتبط بأي هدف من أهداف الخطة الاستراتيجية للوزارة أو للجمعية.",
+        "The project is not linked to any objective of the ministry's or its charity's strategic plan.",
         facts,
     )
 

@@ -373,6 +373,7 @@ def test_stages_choose_the_checks(world):
         "budget_present",
         "admin_share_within_licence",
         "external_partner_known",
+        "objectives_linked",
         "beneficiaries_plausible",
     ]
     assert "no_undecided_overlap" in codes["approval"] and "no_undecided_overlap" not in codes["submission"]
