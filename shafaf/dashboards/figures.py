@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shafaf.core.money import Money
 
@@ -237,14 +238,14 @@ def tables(figures: Figures) -> list[Table]:
             screening.links.append(bucket.url)
         result.append(screening)
     if figures.alerts is not None:
-        follow_up = Table("follow_up", _("Follow-up"), [_("Figure"), _("Number")])
+        follow_up = Table("follow_up", _("Follow-up"), [_("Figure"), pgettext("how many", "Number")])
         follow_up.rows.append([_("Open critical alerts"), figures.alerts["critical"]])
         follow_up.links.append(figures.links.alerts())
         follow_up.rows.append([_("Open warnings"), figures.alerts["warning"]])
         follow_up.links.append(figures.links.alerts())
         result.append(follow_up)
     if figures.overdue is not None:
-        overdue = Table("overdue", _("Overdue progress reports"), [_("Figure"), _("Number")])
+        overdue = Table("overdue", _("Overdue progress reports"), [_("Figure"), pgettext("how many", "Number")])
         overdue.rows.append([_("Reports past their due date"), figures.overdue["reports"]])
         overdue.links.append(figures.links.overdue())
         result.append(overdue)

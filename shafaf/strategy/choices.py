@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VersionStatus(models.TextChoices):
@@ -15,7 +16,7 @@ class ObjectiveKind(models.TextChoices):
 
 
 class Unit(models.TextChoices):
-    NUMBER = "number", _("Number")
+    NUMBER = "number", pgettext_lazy("unit", "Number")
     PEOPLE = "people", _("People")
     HOUSEHOLDS = "households", _("Households")
     PERCENT = "percent", _("Percent")
