@@ -19,6 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Q, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -220,7 +221,6 @@ def version_projects(user, version):
 
 def objective_money(user, objective) -> list[dict]:
     """The money of the objective's projects (objective_projects), one row per currency."""
-    from django.db.models import Count, Sum
 
     from shafaf.finance.models import ProjectFinance
 
@@ -489,74 +489,53 @@ def _projects_and_money(user, targets: list[int], filters: Q | None = None) -> t
 
 def _counts_and_money(user, targets: list[int], filters: Q | None = None) -> tuple[dict, dict]:
     """For target objectives: {target: number of projects} the user sees behind each (restricted by `filters`),
-    and {target: {currency: money row}}. Projects linked to one objective are summed by the database, per
-    objective and currency; only those linked to several objectives (which must count once per target) are read
-    one by one. Three queries, whatever the number of projects."""
-    closures = _closures(targets)
-    receivers: dict[int, set[int]] = defaultdict(set)
-    for target, sources in closures.items():
-        for source in sources:
-            receivers[source].add(target)
+    and {target: {currency: money row}}. One statement does it in the database: the (source objective, target)
+    pairs of the closures are joined to the links, each (target, project) is kept once (a project linked to
+    several objectives serving one target counts once for it), then joined to the projects' finance and summed
+    per target and currency. Two queries, whatever the number of projects."""
+    from django.db import connection
+
+    from shafaf.finance.models import ProjectFinance
+
+    pairs = sorted({(source, target) for target, sources in _closures(targets).items() for source in sources})
+    counts: dict[int, int] = defaultdict(int)
+    money: dict[int, dict[str, dict]] = defaultdict(dict)
+    if not pairs:
+        return counts, money
     projects = projects_visible_to(user)
     if filters is not None:
         projects = projects.filter(filters)
-    links = ProjectObjective.objects.filter(
-        objective_id__in=list(receivers), project_id__in=Subquery(projects.values("pk"))
+    where, params = "", []
+    if filters is not None or projects.query.where:  # every project: no need to read the projects table
+        try:
+            projects_sql, params = projects.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # no project at all (an anonymous user, a filter that matches nothing)
+            return counts, money
+        where, params = f"WHERE l.project_id IN ({projects_sql})", list(params)
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    links, finance = ProjectObjective._meta.db_table, ProjectFinance._meta.db_table
+    # Only table names and placeholders are put into the text; every value is a parameter.
+    sql = (
+        f"WITH m(source, target) AS (VALUES {values}), "  # noqa: S608
+        f"tp AS (SELECT DISTINCT m.target AS target, l.project_id AS project_id FROM {links} l "
+        f"INNER JOIN m ON l.objective_id = m.source {where}) "
+        "SELECT tp.target, f.currency, COUNT(*), SUM(f.budget_minor), SUM(f.disbursed_minor), SUM(f.spent_minor) "
+        f"FROM tp LEFT JOIN {finance} f ON f.project_id = tp.project_id GROUP BY tp.target, f.currency"
     )
-    several = links.order_by().values("project_id").annotate(links=Count("pk")).filter(links__gt=1).values("project_id")
-    counts: dict[int, int] = defaultdict(int)
-    money: dict[int, dict[str, dict]] = defaultdict(dict)
-
-    def add(target, currency, number, budget, disbursed, spent):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for pair in pairs for value in pair] + params)
+        rows = cursor.fetchall()
+    for target, currency, number, budget, disbursed, spent in rows:
         counts[target] += number
         if currency is None:  # no money recorded for these projects
-            return
-        row = money[target].setdefault(
-            currency,
-            {"currency": currency, "budget_minor": 0, "disbursed_minor": 0, "spent_minor": 0, "projects": 0},
-        )
-        row["budget_minor"] += budget or 0
-        row["disbursed_minor"] += disbursed or 0
-        row["spent_minor"] += spent or 0
-        row["projects"] += number
-
-    grouped = (
-        links.exclude(project_id__in=Subquery(several))
-        .order_by()
-        .values("objective_id", "project__finance__currency")
-        .annotate(
-            number=Count("project_id"),
-            budget=Sum("project__finance__budget_minor"),
-            disbursed=Sum("project__finance__disbursed_minor"),
-            spent=Sum("project__finance__spent_minor"),
-        )
-    )
-    for row in grouped:
-        for target in receivers[row["objective_id"]]:
-            add(
-                target,
-                row["project__finance__currency"],
-                row["number"],
-                row["budget"],
-                row["disbursed"],
-                row["spent"],
-            )
-    by_project: dict[int, list] = {}
-    for project_id, objective_id, currency, budget, disbursed, spent in links.filter(
-        project_id__in=Subquery(several)
-    ).values_list(
-        "project_id",
-        "objective_id",
-        "project__finance__currency",
-        "project__finance__budget_minor",
-        "project__finance__disbursed_minor",
-        "project__finance__spent_minor",
-    ):
-        entry = by_project.setdefault(project_id, [set(), (currency, budget, disbursed, spent)])
-        entry[0] |= receivers[objective_id]
-    for served, (currency, budget, disbursed, spent) in by_project.values():
-        for target in served:
-            add(target, currency, 1, budget, disbursed, spent)
+            continue
+        money[target][currency] = {
+            "currency": currency,
+            "budget_minor": int(budget or 0),
+            "disbursed_minor": int(disbursed or 0),
+            "spent_minor": int(spent or 0),
+            "projects": number,
+        }
     return counts, money
 
 

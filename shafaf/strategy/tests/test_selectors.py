@@ -215,3 +215,13 @@ def test_query_counts_do_not_grow_with_the_projects(world, plans, count, django_
     with django_assert_max_num_queries(6):
         summary = selectors.objectives_summary(reviewer, [plans.p1, plans.p11, plans.a1])
     assert len(summary[plans.p11.pk]["projects"]) == count + 2
+
+
+def test_objective_progress_with_no_project_to_count(world, plans):
+    """Anonymous users and filters that match nothing count no project and no money, without an error."""
+    from django.contrib.auth.models import AnonymousUser
+
+    assert all(row["projects"] == 0 for row in selectors.objective_progress(world.reviewer, filters=Q(pk__in=[])))
+    assert selectors.objective_progress(AnonymousUser()) == [] or all(
+        row["projects"] == 0 and row["money"] == [] for row in selectors.objective_progress(AnonymousUser())
+    )
