@@ -422,18 +422,8 @@ def objectives_without_projects_view(request):
 # --- indicators ---
 
 
-INDICATOR_FIELDS = (
-    "code",
-    "name_ar",
-    "name_en",
-    "definition_ar",
-    "definition_en",
-    "unit",
-    "direction",
-    "aggregation",
-    "baseline_date",
-    "feeds",
-)
+# The stored fields an indicator form starts from (the baseline is shown as text, not in thousandths).
+INDICATOR_FIELDS = tuple(name for name in services.INDICATOR_FIELDS if name not in ("baseline", "baseline_milli"))
 
 
 def _indicator_initial(indicator: Indicator) -> dict:
