@@ -66,6 +66,18 @@ def expect_language(page: Page, language: str) -> None:
     assert page.evaluate("getComputedStyle(document.body).direction") == ("rtl" if language == "ar" else "ltr")
 
 
+_PAINTED = """(id) => { const c = document.getElementById(id); if (!c) { return 0; } const d = c.getContext('2d')
+    .getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4)
+    { if (d[i]) n++; } return n; }"""
+
+
+def expect_canvas_drawn(page: Page, canvas_id: str, *, more_than: int) -> None:
+    """A chart is drawn by a deferred script after the page has loaded: wait (as `expect` does, up to five
+    seconds) until its canvas holds more than `more_than` painted pixels, rather than reading it once and racing
+    the script."""
+    page.wait_for_function(f"({_PAINTED})({canvas_id!r}) > {int(more_than)}", timeout=5000)
+
+
 def assert_no_problems(page: Page) -> None:
     assert page.problems == [], page.problems
 

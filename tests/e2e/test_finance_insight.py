@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shafaf.finance.tests.helpers_insight import budget, phase, spend
-from tests.e2e.test_browser import SCREENSHOTS, assert_no_problems, expect_language, sign_in
+from tests.e2e.test_browser import SCREENSHOTS, assert_no_problems, expect_canvas_drawn, expect_language, sign_in
 from tests.factories import World
 
 pytestmark = pytest.mark.e2e
@@ -31,12 +31,7 @@ def test_the_s_curve_statement_and_portfolio_in_arabic(open_page):
     canvas = page.locator("#s-curve")
     expect(canvas).to_be_visible()
     # Chart.js drew into the canvas: it sized it and some pixels are no longer transparent.
-    drawn = page.evaluate(
-        """() => { const c = document.getElementById('s-curve'); const d = c.getContext('2d')
-            .getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4)
-            { if (d[i]) n++; } return n; }"""
-    )
-    assert drawn > 1000
+    expect_canvas_drawn(page, "s-curve", more_than=1000)
     assert page.evaluate("() => typeof window.Chart") == "function"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "earned_value_ar.png"), full_page=True)

@@ -10,14 +10,10 @@ from playwright.sync_api import expect
 
 from shafaf.strategy.models import IndicatorValue
 from shafaf.strategy.tests.test_views import build, charity_plan, licensed, ministry_plan
-from tests.e2e.test_browser import SCREENSHOTS, assert_no_problems, expect_language, sign_in
+from tests.e2e.test_browser import SCREENSHOTS, assert_no_problems, expect_canvas_drawn, expect_language, sign_in
 from tests.factories import World
 
 pytestmark = pytest.mark.e2e
-
-DRAWN = """(id) => { const c = document.getElementById(id); const d = c.getContext('2d')
-    .getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4)
-    { if (d[i]) n++; } return n; }"""
 
 
 def test_a_ministry_objective_shows_what_is_behind_it_in_arabic_and_english(open_page):
@@ -45,7 +41,7 @@ def test_a_ministry_objective_shows_what_is_behind_it_in_arabic_and_english(open
     expect(block.locator('[data-testid="rollup-percent"]')).to_have_text("40.00%")
     chart_id = f"indicator-chart-{scene.ministry.indicator.pk}"
     expect(page.locator(f"#{chart_id}")).to_be_visible()
-    assert page.evaluate(DRAWN, chart_id) > 500
+    expect_canvas_drawn(page, chart_id, more_than=500)
     # Right to left: the chart's value axis stands on the right and its periods run from the right.
     scales = page.evaluate(
         """(id) => { const chart = window.Chart.getChart(document.getElementById(id));
@@ -63,7 +59,7 @@ def test_a_ministry_objective_shows_what_is_behind_it_in_arabic_and_english(open
     expect(page.locator(f'[data-testid="objective-project"][data-project="{scene.project.pk}"]')).to_be_visible()
     expect(page.locator('[data-testid="money-budget"]')).to_have_text("10,500.000 KWD")
     expect(page.locator("#money-heading")).to_have_text("The money behind it")
-    assert page.evaluate(DRAWN, chart_id) > 500
+    expect_canvas_drawn(page, chart_id, more_than=500)
     scales = page.evaluate(
         "(id) => window.Chart.getChart(document.getElementById(id)).options.scales.y.position", chart_id
     )
