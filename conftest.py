@@ -57,9 +57,14 @@ def _media_root(tmp_path_factory):
         yield
 
 
-@pytest.fixture(autouse=True)
-def _immediate_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+@pytest.fixture(scope="session", autouse=True)
+def _immediate_tasks():
+    """Background tasks run at once, in the test's transaction (for the whole session, so that module-scoped
+    fixtures that import data see the work their import queues, such as the deviation detection)."""
+    from django.test import override_settings
+
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ BENCHMARKS = [
     ["project_list.py", "--projects", "100000"],
     ["rulebook.py"],
     ["coordination.py", "--sizes", "100000"],
+    ["interop.py", "--count", "100000"],
 ]
 
 if __name__ == "__main__":

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "shafaf.coordination",
     "shafaf.strategy",
     "shafaf.dashboards",
+    "shafaf.interop",
+    "shafaf.interop.giving",
     "shafaf.api",
 ]
 

@@ -53,6 +53,16 @@ PUBLIC: dict[str, dict[str, int]] = {
     "dashboards:public": {"GET": 200, "HEAD": 200, "POST": 405},
     "dashboards:public_map": {"GET": 200, "HEAD": 200, "POST": 405},
     "dashboards:public_export": {"GET": 200, "HEAD": 200, "POST": 405},
+    # Open data: what each charity publishes (IATI, 360Giving, the audit checkpoints) with its licence; a charity
+    # that has published nothing (as the walk's placeholder charity) has no files.
+    "interop:open-data": {"GET": 200, "HEAD": 200, "POST": 405},
+    "interop:iati-activities": {"GET": 404, "HEAD": 404, "POST": 405},
+    "interop:iati-organisation": {"GET": 404, "HEAD": 404, "POST": 405},
+    "interop:360giving": {"GET": 404, "HEAD": 404, "POST": 405},
+}
+# The only public API: the open-data catalogue, the same for anyone (signed in or not, with two-factor or not).
+PUBLIC_API: dict[str, dict[str, int]] = {
+    "api-open-data": {"GET": 200, "HEAD": 200, "POST": 405, "PUT": 405, "PATCH": 405, "DELETE": 405},
 }
 # Static files are served by WhiteNoise, outside the URLconf; checked on their own below.
 PUBLIC_STATIC = ("/static/css/shafaf.css", "/static/vendor/htmx/htmx.min.js")
@@ -141,8 +151,11 @@ def test_anonymous_page_redirects_to_login(route, world, client):
 def test_anonymous_api_is_refused_in_the_error_format(route, world):
     client = APIClient()
     url = route.url(ids_from(existing_ids(world)))
+    if route.name in PUBLIC_API:
+        _assert_public_api(client, url, route.name, "anonymous")
+        return
     for method, expected in _methods(route, PUBLIC):
-        assert expected is None, "no API URL is public"
+        assert expected is None, "no API URL is public but PUBLIC_API"
         where = f"anonymous {method} {url}"
         if route.name in HTML_API_PAGES:
             response = _request(client, method, url, HTTP_ACCEPT="text/html")
@@ -152,6 +165,14 @@ def test_anonymous_api_is_refused_in_the_error_format(route, world):
         _assert_api_error(response, (401, 403), where)
         if response.status_code == 401:
             assert response["WWW-Authenticate"] == "Bearer", where
+
+
+def _assert_public_api(client, url: str, name: str, who: str) -> None:
+    for method, expected in PUBLIC_API[name].items():
+        response = _request(client, method, url, HTTP_ACCEPT="application/json")
+        assert response.status_code == expected, f"{who} {method} {url}: {response.status_code}, expected {expected}"
+        if expected >= 400 and method != "HEAD":
+            _assert_api_error(response, (expected,), f"{who} {method} {url}")
 
 
 @pytest.mark.parametrize("path", PUBLIC_STATIC)
@@ -195,6 +216,9 @@ def test_api_refuses_a_session_without_two_factor(route, world, unverified):
     client = APIClient()
     client.force_login(unverified)
     url = route.url(ids_from(existing_ids(world)))
+    if route.name in PUBLIC_API:
+        _assert_public_api(client, url, route.name, f"{unverified.username} (no two-factor)")
+        return
     for method in ("GET", "POST", "PATCH"):
         where = f"{unverified.username} (no two-factor) {method} {url}"
         if route.name in HTML_API_PAGES:

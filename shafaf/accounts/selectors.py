@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from .choices import OrganizationKind
-from .models import Membership, Organization
+from .choices import OrganizationKind, Role
+from .models import Membership, Organization, User
 from .permissions import has_oversight
 
 
@@ -28,3 +28,21 @@ def memberships_visible_to(user, organization):
     if has_oversight(user) or can_manage_memberships(user, organization):
         return queryset
     return queryset.none()
+
+
+def charity_importer(charity: Organization):
+    """The user a command-line import into `charity` is recorded as when none is named: its first active admin,
+    else its first active staff member; None when it has neither."""
+    membership = (
+        Membership.objects.filter(
+            organization=charity, role__in=[Role.CHARITY_ADMIN, Role.CHARITY_STAFF], is_active=True
+        )
+        .select_related("user")
+        .order_by("role", "id")
+        .first()
+    )
+    return membership.user if membership is not None else None
+
+
+def user_named(username: str) -> User | None:
+    return User.objects.filter(username=username).first()

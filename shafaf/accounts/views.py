@@ -16,11 +16,13 @@ from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from shafaf.core.exceptions import DomainError
 from shafaf.core.views import apply_domain_error, flash_saved
+from shafaf.interop.tables import Column, attr, export_filtered
 
 from . import permissions, selectors, services
 from .filters import OrganizationFilter
@@ -159,9 +161,22 @@ def token_revoke_view(request, pk: int):
     return redirect("accounts:profile")
 
 
+ORGANIZATION_COLUMNS = [
+    Column("name_ar", _lazy("Name (Arabic)"), attr("name_ar")),
+    Column("name_en", _lazy("Name (English)"), attr("name_en")),
+    Column("kind", _lazy("Kind"), attr("get_kind_display")),
+    Column("iati_org_id", _lazy("IATI organisation identifier"), attr("iati_org_id")),
+    Column("mosa_licence_number", _lazy("MOSA licence number"), attr("mosa_licence_number")),
+    Column("country", _lazy("Country"), attr("country")),
+    Column("is_active", _lazy("Active"), attr("is_active")),
+]
+
+
 def organization_list_view(request):
     queryset = selectors.organizations_visible_to(request.user).order_by("name_en", "id")
     filterset = OrganizationFilter(request.GET or None, queryset=queryset)
+    if (response := export_filtered(request, filterset, ORGANIZATION_COLUMNS, "organizations")) is not None:
+        return response
     from django.core.paginator import Paginator
 
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))

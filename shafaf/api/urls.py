@@ -65,6 +65,7 @@ urlpatterns = [
         CoordinationSettingsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
         name="coordination-settings",
     ),
+    path("v1/open-data/", include("shafaf.interop.api")),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI sets a few styles inline; its scripts still come only from our own origin.

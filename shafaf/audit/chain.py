@@ -33,8 +33,26 @@ HASHED_FIELDS = (
 )
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def jsonable(value):
-    """Turns a value into JSON that reads back as itself on SQLite and PostgreSQL alike."""
+    """Turns a value into JSON that reads back as itself on SQLite and PostgreSQL alike.
+
+    The common shapes (plain text, numbers, dicts with text keys, lists) are recognised by their exact type first:
+    a bulk import hashes thousands of events. Anything else takes `_jsonable_other`, whose answers are the same
+    as they always were (the chain's hashes depend on them)."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {(k if type(k) is str else str(k)): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
+    return _jsonable_other(value)
+
+
+def _jsonable_other(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -69,7 +87,15 @@ def content_of(event: AuditEvent) -> dict:
 
 
 def compute_hash(content: dict) -> str:
-    return hashlib.sha256(canonical_bytes(content)).hexdigest()
+    return hash_json_ready(jsonable(content))
+
+
+def hash_json_ready(content: dict) -> str:
+    """compute_hash of content that is already what `jsonable` makes of it (a bulk import prepares thousands of
+    events' changes once, and does not walk them a second time to hash them)."""
+    return hashlib.sha256(
+        json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from shafaf.core.views import htmx_template
+from shafaf.interop.tables import Column, attr, export_filtered, export_or_none
 
 from . import services
 from .chain import verify_against_checkpoint, verify_everything
@@ -16,11 +18,28 @@ from .forms import CheckpointForm
 from .models import AuditCheckpoint
 from .selectors import can_browse_audit, can_take_checkpoint, events_visible_to
 
+EVENT_COLUMNS = [
+    Column("seq", "#", attr("seq")),
+    Column("time", _lazy("Time"), attr("occurred_at")),
+    Column("actor", _lazy("Actor"), attr("actor_username")),
+    Column("role", _lazy("Role"), attr("actor_role_label")),
+    Column("action", _lazy("Action"), attr("action")),
+    Column("subject", _lazy("Subject"), attr("subject_repr")),
+    Column("hash", _lazy("Hash"), attr("hash")),
+]
+CHECKPOINT_COLUMNS = [
+    Column("count", _lazy("Number of events"), attr("count")),
+    Column("head_hash", _lazy("Head hash"), attr("head_hash")),
+    Column("created", _lazy("Taken at"), attr("created_at")),
+]
+
 
 def event_list_view(request):
     if not can_browse_audit(request.user):
         raise PermissionDenied
     filterset = AuditEventFilter(request.GET or None, queryset=events_visible_to(request.user).order_by("-seq"))
+    if (response := export_filtered(request, filterset, EVENT_COLUMNS, "audit-events")) is not None:
+        return response
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     template = htmx_template(request, "audit/event_list.html", "audit/_event_table.html")
     return render(request, template, {"filter": filterset, "page": page})
@@ -60,7 +79,10 @@ def checkpoint_list_view(request):
                 request, _("The chain is not whole, so no checkpoint was taken: %(problem)s") % {"problem": error}
             )
         return redirect("audit:checkpoints")
-    checkpoints = Paginator(AuditCheckpoint.objects.order_by("-count", "-id"), 50).get_page(request.GET.get("page"))
+    all_checkpoints = AuditCheckpoint.objects.order_by("-count", "-id")
+    if (response := export_or_none(request, all_checkpoints, CHECKPOINT_COLUMNS, "audit-checkpoints")) is not None:
+        return response
+    checkpoints = Paginator(all_checkpoints, 50).get_page(request.GET.get("page"))
     return render(request, "audit/checkpoints.html", {"page": checkpoints, "can_take": can_take})
 
 

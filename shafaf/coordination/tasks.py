@@ -19,6 +19,19 @@ def coordination_scan_run(run_id: int) -> dict:
 
 
 @task()
+def coordination_signatures_refresh(project_ids: list[int]) -> dict:
+    """Makes or brings up to date the coordination signatures of these projects. A bulk import (IATI) queues this
+    for its new projects instead of computing them inside its own transaction; until the worker has run it the
+    projects are simply not yet candidates, and the nightly scan refreshes any signature still missing. Answers
+    {"created", "updated"}."""
+    from shafaf.projects.models import Project
+
+    from .signature import signatures_refresh
+
+    return signatures_refresh(Project.objects.filter(pk__in=project_ids))
+
+
+@task()
 def coordination_scan_nightly() -> dict:
     """The nightly scan of the whole corpus: stale signatures refreshed, every cross-charity pair at or above
     "possible overlap" kept, the new ones flagged. Answers {"run", "records", "pairs", "likely", "new_pairs"}."""

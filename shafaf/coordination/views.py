@@ -22,6 +22,7 @@ from shafaf.accounts.permissions import has_oversight, is_ministry
 from shafaf.core.exceptions import DomainError
 from shafaf.core.money import Money, format_money
 from shafaf.core.views import apply_domain_error, htmx_template, refuse_on_form
+from shafaf.interop.tables import Column, attr, export_or_none
 from shafaf.projects.selectors import project_get
 
 from . import permissions, selectors, services
@@ -247,6 +248,47 @@ def _decorate_flag(flag):
     return flag
 
 
+def _charity_name(project) -> str:
+    return project.charity.display_name() if project.charity_id else ""
+
+
+def _flag_status(flag) -> str:
+    if flag.decision:
+        return f"{flag.get_status_display()} ({flag.get_decision_display()})"
+    return str(flag.get_status_display())
+
+
+# The columns of the coordination queue, as its table shows them (and its CSV/Excel downloads).
+FLAG_COLUMNS = [
+    Column("level", gettext_lazy("Level"), attr("get_level_display")),
+    Column("internal", gettext_lazy("internal"), attr("internal")),
+    Column("score", gettext_lazy("Score"), lambda flag: round(flag.score, 1)),
+    Column("first_reference", gettext_lazy("First project"), attr("project_a.reference")),
+    Column("first_title", gettext_lazy("First project's title"), attr("project_a.title")),
+    Column("first_charity", gettext_lazy("First project's charity"), lambda flag: _charity_name(flag.project_a)),
+    Column("first_country", gettext_lazy("First project's country"), attr("project_a.country")),
+    Column("second_reference", gettext_lazy("Second project"), attr("project_b.reference")),
+    Column("second_title", gettext_lazy("Second project's title"), attr("project_b.title")),
+    Column("second_charity", gettext_lazy("Second project's charity"), lambda flag: _charity_name(flag.project_b)),
+    Column("second_country", gettext_lazy("Second project's country"), attr("project_b.country")),
+    Column("status", gettext_lazy("Status"), _flag_status),
+    Column("last_found", gettext_lazy("Last found"), attr("last_found_at")),
+]
+SCAN_COLUMNS = [
+    Column("scan", gettext_lazy("Scan"), attr("pk")),
+    Column("engine", gettext_lazy("Engine"), attr("engine")),
+    Column("started", gettext_lazy("Started"), attr("started_at")),
+    Column("started_by", gettext_lazy("Started by"), lambda run: run.started_by and run.started_by.get_username()),
+    Column("status", gettext_lazy("Status"), attr("get_status_display")),
+    Column("progress", gettext_lazy("Progress"), attr("progress")),
+    Column("projects", gettext_lazy("Projects scanned"), attr("records")),
+    Column("pairs", gettext_lazy("Pairs found"), attr("pairs")),
+    Column("likely", gettext_lazy("Likely duplicates"), attr("likely")),
+    Column("new_pairs", gettext_lazy("New pairs"), attr("new_pairs")),
+    Column("model_version", gettext_lazy("Model version"), lambda run: f"v{run.model_version.number}"),
+]
+
+
 @require_safe
 def queue_view(request):
     user = request.user
@@ -256,6 +298,8 @@ def queue_view(request):
     filterset = FlagFilter(request.GET or None, queryset=_queue_queryset(user, request.GET, ministry=ministry_queue))
     valid = not filterset.is_bound or filterset.is_valid()
     flags = filterset.qs if valid else selectors.flag_list(user).none()
+    if valid and (response := export_or_none(request, flags, FLAG_COLUMNS, "coordination-flags")) is not None:
+        return response
     page = Paginator(flags, 25).get_page(request.GET.get("page"))
     for flag in page:
         _decorate_flag(flag)
@@ -496,6 +540,8 @@ def scan_list_view(request):
     _require_scans(request)
     can_start = permissions.can_start_scan(request.user)
     runs = ScanRun.objects.select_related("model_version", "started_by").order_by("-started_at", "-id")
+    if (response := export_or_none(request, runs, SCAN_COLUMNS, "coordination-scans")) is not None:
+        return response
     page = Paginator(runs, 20).get_page(request.GET.get("page"))
     return render(request, "coordination/scan_list.html", {"page": page, "can_start": can_start})
 

@@ -30,6 +30,14 @@ def refuse_on_form(form, error: DomainError) -> int:
     return error.status
 
 
+def upload_too_large(form, upload, limit_bytes: int, field: str = "file") -> bool:
+    """True, with the field's error on the form, when an uploaded file is over the import's limit."""
+    if upload.size <= limit_bytes:
+        return False
+    form.add_error(field, _("The file is too large: the limit is %(limit)s MB.") % {"limit": limit_bytes // 2**20})
+    return True
+
+
 def htmx_template(request, full: str, partial: str) -> str:
     """The same view renders the whole page, or only the part htmx asked for."""
     return partial if getattr(request, "htmx", False) and not request.htmx.boosted else full

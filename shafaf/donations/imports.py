@@ -52,6 +52,7 @@ from shafaf.core.exceptions import DomainError, NotAllowed
 from shafaf.core.money import BIGINT_MAX, Money, known_currencies, minor_digits
 from shafaf.finance import ledger
 from shafaf.finance.expenditures import _copy, _copy_postings, _copy_text
+from shafaf.interop.rows import RowError
 from shafaf.projects.choices import ACTIVE_STATUSES
 from shafaf.projects.models import Project
 
@@ -229,10 +230,12 @@ def run_import(batch: DonationImport, file, *, actor, bank_account, progress=Non
     return batch
 
 
-def _error(run: _Run, number: int, column: str, message) -> None:
+def _error(run: _Run, number: int, column: str, message, *, value: str = "", code: str = "invalid") -> None:
+    """A bad row, in the platform's row-error format (shafaf.interop.rows.RowError: row, column, value, code,
+    message)."""
     run.counts["failed"] += 1
     if len(run.errors) < MAX_ERRORS:
-        run.errors.append({"row": number, "column": column, "message": str(message)})
+        run.errors.append(RowError(number, column, str(message), value, code).as_dict())
 
 
 def _cell(values: list[str], index: dict[str, int], column: str) -> str:
@@ -298,19 +301,33 @@ def _project(run: _Run, reference: str) -> Project | str:
 def _row(run: _Run, number: int, values: list[str], index: dict[str, int]) -> None:
     run.counts["done"] += 1
     if any(_SURROGATE.search(value) for value in values):
-        _error(run, number, "", _("This line is not UTF-8 text."))
+        _error(run, number, "", _("This line is not UTF-8 text."), code="encoding")
         return
     ref = _cell(values, index, "channel_ref")
     if not ref:
-        _error(run, number, "channel_ref", _("The channel reference is required."))
+        _error(run, number, "channel_ref", _("The channel reference is required."), code="required")
         return
     if len(ref) > 100:
-        _error(run, number, "channel_ref", _("The channel reference is too long (100 characters at most)."))
+        _error(
+            run,
+            number,
+            "channel_ref",
+            _("The channel reference is too long (100 characters at most)."),
+            value=ref,
+            code="too_long",
+        )
         return
     currency = _cell(values, index, "currency").upper() or run.currency
     if currency != run.currency:
         if currency not in known_currencies():
-            _error(run, number, "currency", _("Unknown currency code: %(code)s.") % {"code": currency})
+            _error(
+                run,
+                number,
+                "currency",
+                _("Unknown currency code: %(code)s.") % {"code": currency},
+                value=currency,
+                code="unknown_currency",
+            )
         else:
             _error(
                 run,
@@ -318,18 +335,27 @@ def _row(run: _Run, number: int, values: list[str], index: dict[str, int]) -> No
                 "currency",
                 _("The bank account receives %(account)s, not %(currency)s.")
                 % {"account": run.currency, "currency": currency},
+                value=currency,
+                code="currency_mismatch",
             )
         return
     minor = _amount_minor(run, _cell(values, index, "amount"))
     if isinstance(minor, str):
-        _error(run, number, "amount", minor)
+        _error(run, number, "amount", minor, value=_cell(values, index, "amount"), code="invalid_amount")
         return
     received = _received(_cell(values, index, "received_at"))
     if isinstance(received, str):
-        _error(run, number, "received_at", received)
+        _error(run, number, "received_at", received, value=_cell(values, index, "received_at"), code="invalid_date")
         return
     if received > run.latest:
-        _error(run, number, "received_at", _("A donation cannot be received in the future."))
+        _error(
+            run,
+            number,
+            "received_at",
+            _("A donation cannot be received in the future."),
+            value=_cell(values, index, "received_at"),
+            code="future_date",
+        )
         return
     donor_ref = _cell(values, index, "donor_ref")
     if donor_ref:
@@ -339,7 +365,14 @@ def _row(run: _Run, number: int, values: list[str], index: dict[str, int]) -> No
                 Donor.objects.filter(charity=run.charity, external_ref=donor_ref).values_list("pk", flat=True).first()
             )
         if donor_id is None:
-            _error(run, number, "donor_ref", _("No donor of this charity has the number %(ref)s.") % {"ref": donor_ref})
+            _error(
+                run,
+                number,
+                "donor_ref",
+                _("No donor of this charity has the number %(ref)s.") % {"ref": donor_ref},
+                value=donor_ref,
+                code="unknown_donor",
+            )
             return
     else:
         donor_id = run.unidentified
@@ -348,12 +381,19 @@ def _row(run: _Run, number: int, values: list[str], index: dict[str, int]) -> No
     project_id = campaign_id = None
     purpose = Purpose.GENERAL
     if project_ref and campaign_ref:
-        _error(run, number, "campaign", _("A donation to a project is not also to a campaign."))
+        _error(
+            run,
+            number,
+            "campaign",
+            _("A donation to a project is not also to a campaign."),
+            value=campaign_ref,
+            code="project_and_campaign",
+        )
         return
     if project_ref:
         project = _project(run, project_ref)
         if isinstance(project, str):
-            _error(run, number, "project", project)
+            _error(run, number, "project", project, value=project_ref, code="invalid_project")
             return
         project_id, purpose = project.pk, Purpose.PROJECT
     elif campaign_ref:
@@ -368,12 +408,12 @@ def _row(run: _Run, number: int, values: list[str], index: dict[str, int]) -> No
                 "id": campaign_ref
             }
         if isinstance(campaign_id, str):
-            _error(run, number, "campaign", campaign_id)
+            _error(run, number, "campaign", campaign_id, value=campaign_ref, code="unknown_campaign")
             return
         purpose = Purpose.CAMPAIGN
     anonymous_text = _cell(values, index, "anonymous").lower()
     if anonymous_text not in TRUE and anonymous_text not in FALSE:
-        _error(run, number, "anonymous", _("Write yes or no."))
+        _error(run, number, "anonymous", _("Write yes or no."), value=anonymous_text, code="invalid_choice")
         return
     if ref in run.refs:
         run.counts["duplicate"] += 1
@@ -413,7 +453,7 @@ def _flush(run: _Run, *, final: bool = False, failed: str = "") -> None:
             fields["status"] = DonationImport.Status.FAILED if failed else DonationImport.Status.DONE
             fields["finished_at"] = timezone.now()
             if failed:
-                fields["errors"] = [{"row": 0, "column": "", "message": failed}, *run.errors][:MAX_ERRORS]
+                fields["errors"] = [RowError(0, "", str(failed), code="file").as_dict(), *run.errors][:MAX_ERRORS]
             if run.counts["done"] > run.batch.rows_total:
                 fields["rows_total"] = run.counts["done"]
         DonationImport.objects.filter(pk=run.batch.pk).update(**fields)

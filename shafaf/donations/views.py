@@ -9,12 +9,14 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import DomainError
 from shafaf.core.money import Money
 from shafaf.core.views import refuse_on_form
+from shafaf.interop.tables import Column, attr, export_filtered, export_or_none
 from shafaf.projects.choices import ACTIVE_STATUSES
 from shafaf.projects.models import Project
 
@@ -45,11 +47,60 @@ def _page(request, queryset, per_page=25):
 # --- donations -------------------------------------------------------------------------------------------------------
 
 
+def _donation_for(donation) -> str:
+    if donation.project:
+        return donation.project.reference
+    if donation.campaign:
+        return str(donation.campaign)
+    return str(donation.get_purpose_display())
+
+
+# The columns of the donations pages' lists, as their tables show them (and their CSV/Excel downloads).
+DONATION_COLUMNS = [
+    Column("receipt", _lazy("Receipt"), attr("receipt_number")),
+    Column("charity", _lazy("Charity"), lambda donation: str(donation.charity)),
+    Column("donor", _lazy("Donor"), lambda donation: str(donation.donor) if donation.donor_id else ""),
+    Column("amount", _lazy("Amount"), attr("amount")),
+    Column("currency", _lazy("Currency"), attr("currency")),
+    Column("received", _lazy("Received"), attr("received_at")),
+    Column("entered_late", _lazy("Entered late"), attr("entered_late")),
+    Column("channel", _lazy("Channel"), attr("get_channel_display")),
+    Column("for", _lazy("For"), _donation_for),
+    Column("entry", _lazy("Entry"), attr("get_kind_display")),
+]
+DONOR_COLUMNS = [
+    Column("name_ar", _lazy("Name (Arabic)"), attr("name_ar")),
+    Column("name_en", _lazy("Name (English)"), attr("name_en")),
+    Column("charity", _lazy("Charity"), lambda donor: str(donor.charity)),
+    Column("number", _lazy("Number"), attr("external_ref")),
+    Column("email", _lazy("E-mail"), attr("email")),
+    Column("contact", _lazy("Contact"), attr("consent_to_contact")),
+]
+BANK_ACCOUNT_COLUMNS = [
+    Column("charity", _lazy("Charity"), lambda account: str(account.charity)),
+    Column("bank", _lazy("Bank"), attr("bank_name")),
+    Column("iban", _lazy("IBAN"), attr("iban")),
+    Column("currency", _lazy("Currency"), attr("currency")),
+    Column("approved", _lazy("Approved"), attr("is_approved")),
+]
+IMPORT_COLUMNS = [
+    Column("file", _lazy("File"), attr("file_name")),
+    Column("charity", _lazy("Charity"), lambda batch: str(batch.charity)),
+    Column("channel", _lazy("Channel"), attr("get_channel_display")),
+    Column("status", _lazy("Status"), attr("get_status_display")),
+    Column("kept", _lazy("Kept"), attr("rows_ok")),
+    Column("already_recorded", _lazy("Already recorded"), attr("rows_duplicate")),
+    Column("refused", _lazy("Refused"), attr("rows_failed")),
+]
+
+
 @require_safe
 def donation_list_view(request):
     _require_view(request)
     queryset = selectors.donations_visible_to(request.user).select_related("charity", "donor", "project", "campaign")
     filterset = DonationFilter(request.GET or None, queryset=queryset)
+    if (response := export_filtered(request, filterset, DONATION_COLUMNS, "donations")) is not None:
+        return response
     valid = not filterset.is_bound or filterset.is_valid()
     page = _page(request, filterset.qs if valid else queryset.none())
     context = {
@@ -179,6 +230,8 @@ def donor_list_view(request):
     _require_view(request)
     queryset = selectors.donors_visible_to(request.user).select_related("charity")
     filterset = DonorFilter(request.GET or None, queryset=queryset)
+    if (response := export_filtered(request, filterset, DONOR_COLUMNS, "donors")) is not None:
+        return response
     valid = not filterset.is_bound or filterset.is_valid()
     context = {
         "filter": filterset,
@@ -213,6 +266,8 @@ def donor_create_view(request):
 def bank_account_list_view(request):
     _require_view(request)
     accounts = selectors.bank_accounts_visible_to(request.user).select_related("charity")
+    if (response := export_or_none(request, accounts, BANK_ACCOUNT_COLUMNS, "bank-accounts")) is not None:
+        return response
     context = {
         "page": _page(request, accounts),
         "can_register": permissions.can_register_bank_account(request.user),
@@ -287,6 +342,10 @@ def import_list_view(request):
                 return redirect("donations:import_detail", batch.pk)
     queryset = selectors.imports_visible_to(request.user).select_related("charity")
     filterset = DonationImportFilter(request.GET or None, queryset=queryset)
+    if request.method != "POST" and (
+        response := export_filtered(request, filterset, IMPORT_COLUMNS, "donation-imports")
+    ):
+        return response
     valid = not filterset.is_bound or filterset.is_valid()
     context = {"form": form, "filter": filterset, "page": _page(request, filterset.qs if valid else queryset.none())}
     return render(request, "donations/import_list.html", context, status=status if valid else 400)

@@ -5,11 +5,12 @@ Two ways in, one set of rules (`_Rules.check`):
 
 * `expenditure_record` — one expenditure typed in a form or sent to the API, with its invoice or receipt
   uploaded (PDF or image, SHA-256 kept);
-* `expenditures_import` — a spreadsheet (CSV, UTF-8 with or without BOM, comma or semicolon; or .xlsx) of many
-  rows, headers in English or Arabic. Each row is checked like a typed expenditure (without the document, but
-  with its invoice or receipt number); the good rows are kept, each bad row is reported with its row number,
-  column and message (FinanceImport.errors), and no row is ever half-written. The file is streamed, never read
-  into memory at once; good rows are written in chunks of CHUNK_ROWS, each chunk in one database transaction:
+* `expenditures_import` — a spreadsheet (CSV, UTF-8 with or without BOM or UTF-16 with its BOM, comma or
+  semicolon; or .xlsx), read by `shafaf.interop.rows.read_table`, of many rows, headers in English or Arabic. Each
+  row is checked like a typed expenditure (without the document, but with its invoice or receipt number); the
+  good rows are kept, each bad row is reported in the platform's row-error format (`shafaf.interop.rows.RowError`:
+  row, column, value, code, message; FinanceImport.errors), and no row is ever half-written. The file is streamed,
+  never read into memory at once; good rows are written in chunks of CHUNK_ROWS, each chunk in one database transaction:
   one bulk insert (COPY on PostgreSQL, one prepared INSERT run many times elsewhere), its ledger postings (COPY
   too on PostgreSQL), the roll-up moved by the chunk's sums per line (rollup.refresh_from_lines) and the
   FinanceImport's counts (a page polls them); the last chunk recomputes the roll-up from scratch (rollup.refresh)
@@ -26,11 +27,8 @@ account and the advance move by exactly the rows' amounts, with one transaction 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
-import io
-import itertools
 import logging
 import operator
 import re
@@ -59,6 +57,7 @@ from shafaf.core.money import (
     parse_money,
     round_ratio,
 )
+from shafaf.interop.rows import RowError, TableError, read_table
 from shafaf.projects.models import Project
 from shafaf.projects.services import check_upload
 
@@ -554,58 +553,29 @@ class FileRefused(DomainError):
         super().__init__(message, code="import_refused", fields={"file": [message]})
 
 
-def _cell_text(value) -> str:
-    """A cell as text: numbers exactly as they show (a float cell by its shortest repr, never binary noise)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _csv_rows(handle) -> Iterator[list[str]]:
-    """The rows of a CSV file (binary handle), UTF-8 with or without BOM, comma or semicolon (from the header)."""
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", errors="strict")
+def _table_rows(handle, file_name: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and the numbered rows (blank ones skipped) of the spreadsheet, read as they come
+    (shafaf.interop.rows.read_table on the open file); a file that cannot be read is refused whole."""
     try:
-        first = text.readline()
-    except UnicodeDecodeError:
-        raise FileRefused(_("The file is not UTF-8 text: save the spreadsheet as CSV UTF-8, or send it as .xlsx."))
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    lines = itertools.chain([first], text)
-    try:
-        yield from csv.reader(lines, delimiter=delimiter)
-    except UnicodeDecodeError:
-        raise FileRefused(
-            _("The file is not UTF-8 text: save the spreadsheet as CSV UTF-8, or send it as .xlsx.")
-        ) from None
-    except csv.Error as error:
-        raise FileRefused(_("The CSV file cannot be read: %(error)s.") % {"error": error}) from None
-    finally:
-        text.detach()
+        table = read_table(handle, file_name, lists=True)
+    except TableError as error:
+        raise FileRefused(_refusal_text(error)) from None
+
+    def rows():
+        try:
+            yield from table.rows
+        except TableError as error:
+            raise FileRefused(_refusal_text(error)) from None
+
+    return table.header, rows()
 
 
-def _xlsx_rows(handle) -> Iterator[list[str]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        logger.info("unreadable xlsx: %s", error)
-        raise FileRefused(_("The .xlsx file cannot be read: save it again from the spreadsheet program.")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            yield [_cell_text(value) for value in row]
-    finally:
-        workbook.close()
+def _refusal_text(error: TableError) -> str:
+    if error.code in ("encoding", "not_text"):
+        return _("The file is not UTF-8 text: save the spreadsheet as CSV UTF-8, or send it as .xlsx.")
+    if error.code == "empty":
+        return _("The file has no rows.")
+    return str(error)
 
 
 def _count_csv_rows(handle) -> int:
@@ -632,7 +602,7 @@ def _kind_of(file_name: str, head: bytes) -> str:
         raise FileRefused(_("The file's name ends in .xlsx but it is not an Excel workbook."))
     if extension not in (".csv", ".txt"):
         raise FileRefused(_("Send the expenditures as a CSV file (UTF-8) or an Excel workbook (.xlsx)."))
-    if b"\x00" in head:
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 (with its BOM) is read
         raise FileRefused(_("The file is not UTF-8 text: save the spreadsheet as CSV UTF-8, or send it as .xlsx."))
     return "csv"
 
@@ -675,7 +645,7 @@ class _Run:
     rules: _Rules
     progress: Callable[[FinanceImport], None] | None
     pending: list[tuple] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
     read: int = 0
     ok: int = 0
     failed: int = 0
@@ -687,9 +657,9 @@ class _Run:
     ledger_entries: int = 0
     analyzed: dict[str, int] = field(default_factory=dict)
 
-    def error(self, row: int, column: str, message: str) -> None:
+    def error(self, row: int, column: str, message, *, value: str = "", code: str = "invalid") -> None:
         if len(self.batch.errors) + len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"row": row, "column": column, "message": str(message)})
+            self.errors.append(RowError(row=row, column=column, message=str(message), value=value or "", code=code))
         else:
             self.more_errors += 1
 
@@ -799,11 +769,9 @@ def run_import(batch: FinanceImport, handle, *, kind: str, progress=None) -> Fin
         _check_actor(actor, project)
         if kind == "csv":
             batch.rows_total = _count_csv_rows(handle)
-            rows = _csv_rows(handle)
-        else:
-            rows = _xlsx_rows(handle)
+        header, rows = _table_rows(handle, batch.file_name or f"expenditures.{kind}")
         run = _Run(batch=batch, actor=actor, project=project, rules=_Rules(project), progress=progress)
-        _import_rows(run, rows, kind)
+        _import_rows(run, header, rows, kind)
     except DomainError as refused:
         _detect_after_failure(batch, run)
         return _fail(batch, refused)
@@ -834,7 +802,9 @@ def _fail(batch: FinanceImport, error: DomainError) -> FinanceImport:
     FinanceImport.objects.filter(pk=batch.pk).update(
         status=FinanceImport.Status.FAILED,
         finished_at=timezone.now(),
-        errors=[*batch.errors, {"row": None, "column": "", "message": message}][: MAX_REPORTED_ERRORS + 1],
+        errors=[*batch.errors, RowError(row=0, column="", message=message, code=error.code or "file").as_dict()][
+            : MAX_REPORTED_ERRORS + 1
+        ],
     )
     batch.refresh_from_db()
     return batch
@@ -1017,13 +987,8 @@ def _checked_row(checked: Checked, db_date) -> tuple:
     )
 
 
-def _import_rows(run: _Run, rows: Iterator[list[str]], kind: str) -> None:
+def _import_rows(run: _Run, header: list[str], rows: Iterator[tuple[int, list[str]]], kind: str) -> None:
     batch = run.batch
-    header = next(rows, None)
-    while header is not None and not any(cell.strip() for cell in header):
-        header = next(rows, None)
-    if header is None:
-        raise FileRefused(_("The file has no rows."))
     if kind == "xlsx":
         # openpyxl's read-only sheets know their size only when the file says it: progress counts rows read.
         batch.rows_total = 0
@@ -1035,9 +1000,7 @@ def _import_rows(run: _Run, rows: Iterator[list[str]], kind: str) -> None:
     fast = _FastPath(run, columns, width)
     pending = run.pending
 
-    number = 1
-    for values in rows:
-        number += 1
+    for number, values in rows:
         if len(values) < width:
             values = values + [""] * (width - len(values))
         found = fast.row(values) if len(values) == width else None
@@ -1047,7 +1010,14 @@ def _import_rows(run: _Run, rows: Iterator[list[str]], kind: str) -> None:
         elif any(value.strip() for value in values):
             run.read += 1
             if len(values) > width and any(value.strip() for value in values[width:]):
-                run.error(number, "", _("This row has more cells than the header has columns."))
+                extra = ",".join(value for value in values[width:] if value.strip())
+                run.error(
+                    number,
+                    "",
+                    _("This row has more cells than the header has columns."),
+                    value=extra,
+                    code="extra_cells",
+                )
                 run.failed += 1
             else:
                 _import_row(run, number, values, columns, names)
@@ -1122,7 +1092,7 @@ def _import_row(run: _Run, number: int, values, columns, names) -> None:
     run.failed += 1
     for key in FIELDS:
         for message in errors.get(key, []):
-            run.error(number, names.get(key, HEADER_NAMES[key][0]), message)
+            run.error(number, names.get(key, HEADER_NAMES[key][0]), message, value=cell(key), code=key)
 
 
 def _flush(run: _Run, *, final: bool = False) -> None:
@@ -1141,20 +1111,21 @@ def _flush(run: _Run, *, final: bool = False) -> None:
                 reason = blocked[row[1]]
                 if reason:
                     run.failed += 1
-                    run.error(row[0], run.line_column, str(reason))
+                    run.error(row[0], run.line_column, str(reason), code="line_blocked")
                 else:
                     kept.append(row)
             if kept:
                 _write(run, locked, kept, lines)
         errors, run.errors = run.errors, []
-        batch.errors = [*batch.errors, *errors]
+        batch.errors = [*batch.errors, *(error.as_dict() for error in errors)]
         if final and run.more_errors:
             batch.errors.append(
-                {
-                    "row": None,
-                    "column": "",
-                    "message": _("… and %(count)s more errors, not listed.") % {"count": run.more_errors},
-                }
+                RowError(
+                    row=0,
+                    column="",
+                    message=_("… and %(count)s more errors, not listed.") % {"count": run.more_errors},
+                    code="more_errors",
+                ).as_dict()
             )
         update = {
             "rows_done": run.read,

@@ -70,8 +70,8 @@ class ExpenditureImportForm(StyledFormMixin, forms.Form):
         label=_("Spreadsheet"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
         help_text=_(
-            "CSV (UTF-8, comma or semicolon) or Excel (.xlsx). The first row names the columns, in English or "
-            "Arabic: line code, amount, currency, date (yyyy-mm-dd), reference, place, description, evidence kind "
+            "CSV (UTF-8 or UTF-16, comma or semicolon) or Excel (.xlsx). The first row names the columns, in English "
+            "or Arabic: line code, amount, currency, date (yyyy-mm-dd), reference, place, description, evidence kind "
             "(invoice or receipt)."
         ),
     )

@@ -39,12 +39,12 @@ class RateForm(StyledFormMixin, forms.Form):
 
 class RateImportForm(StyledFormMixin, forms.Form):
     file = forms.FileField(
-        label=_("CSV file"),
+        label=_("CSV or Excel file"),
         help_text=_(
-            "UTF-8 CSV with the columns currency,date,rate and optionally source "
+            "UTF-8 CSV or Excel workbook with the columns currency,date,rate and optionally source "
             "(or العملة، التاريخ، السعر، المصدر); dates as YYYY-MM-DD."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
     source = forms.CharField(label=_("Source of rows that give none"), max_length=200, required=False)
 

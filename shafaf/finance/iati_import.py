@@ -31,9 +31,11 @@ write, in batches:
 
 Every activity is planned (values read, rounded, converted) before anything of it is written: an activity that
 cannot be imported (a missing exchange rate, an unreadable amount or date, a negative budget) is reported with
-its reason and leaves nothing behind; the others are kept. The whole run is one transaction. A file that is not
-well-formed XML, or not an IATI activities file, is refused before anything is written. Re-importing a file skips
-the activities the charity already has (by iati-identifier): nothing is written twice.
+its reason and leaves nothing behind; the others are kept. The file is streamed (shafaf.interop.iati.importer
+runs this module's plan/build/write on batches and keeps each activity's IATI record); the whole run is one
+transaction, so a file that turns out not well-formed XML, or not an IATI activities file, leaves nothing behind.
+Re-importing a file skips the activities the charity already has unchanged (by iati-identifier and the hash of
+their XML): nothing is written twice.
 """
 
 from __future__ import annotations
@@ -41,19 +43,18 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import random
-import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shafaf.audit import services as audit
+from shafaf.core.bulk import insert_and_read_ids, insert_rows, insert_values
 from shafaf.core.exceptions import DomainError, NotAllowed
 from shafaf.core.money import Money, MoneyError, minor_digits
 from shafaf.projects import permissions as project_permissions
@@ -61,7 +62,7 @@ from shafaf.projects import services as project_services
 from shafaf.projects.choices import ProjectAction, ProjectStatus
 from shafaf.projects.codelists import CURRENCIES
 from shafaf.projects.demo.activities import complete, draft_from_activity
-from shafaf.projects.demo.iati import Activity, Budget, NotAnActivityFile, Transaction, iter_activities
+from shafaf.projects.demo.iati import Activity, Budget, Transaction
 from shafaf.projects.models import Project
 
 from . import rates
@@ -72,7 +73,6 @@ from .models import (
     BudgetStatus,
     BudgetVersion,
     BudgetVersionLine,
-    Deviation,
     EvidenceKind,
     Expenditure,
     ExpenditureSource,
@@ -183,11 +183,12 @@ class ImportReport:
 
 
 def _date(raw: str, what: str, identifier: str) -> dt.date:
+    """The date of `raw`; `what` (marked with gettext_noop) is translated only for the error, not on every call."""
     try:
         return dt.date.fromisoformat((raw or "").strip()[:10])
     except ValueError:
         raise ActivityError(
-            _("Activity %(id)s: %(what)s “%(raw)s” is not a date.") % {"id": identifier, "what": what, "raw": raw},
+            _("Activity %(id)s: %(what)s “%(raw)s” is not a date.") % {"id": identifier, "what": _(what), "raw": raw},
             code="invalid",
         ) from None
 
@@ -260,17 +261,33 @@ class _Converter:
 
     def __init__(self):
         self.max_age_days = rates.settings().rate_max_age_days
+        self.quotes: dict[tuple[str, dt.date], rates.RateQuote | None] = {}  # None: no rate
+
+    def quote(self, currency: str, on_date: dt.date, *, max_age_days: int | None = None) -> rates.RateQuote:
+        """rates.rate_on, remembered for the run (the rates do not change during an import; a missing rate is
+        remembered too). Bounded by the currencies and dates of the file."""
+        key = (currency, on_date)
+        if key not in self.quotes:
+            try:
+                self.quotes[key] = rates.rate_on(currency, on_date, max_age_days=max_age_days)
+            except rates.RateMissing as missing:
+                self.quotes[key] = None
+                raise missing from None
+        found = self.quotes[key]
+        if found is None:  # a new exception each time: one instance raised again would keep every traceback
+            raise rates.RateMissing(currency.strip().upper(), on_date, max_age_days)
+        return found
 
     def __call__(self, money: Money, to_currency: str, on_date: dt.date) -> rates.Conversion:
-        return rates.convert_on(money, to_currency, on_date, max_age_days=self.max_age_days)
+        return rates.convert_on(money, to_currency, on_date, max_age_days=self.max_age_days, quote=self.quote)
 
 
 def _plan_versions(activity: Activity, currency: str, convert: _Converter, plan: Plan) -> list[PlannedVersion]:
     identifier = activity.identifier
     budgets = []
     for budget in activity.budgets:
-        start = _date(budget.period_start, _("the budget's period-start"), identifier)
-        end = _date(budget.period_end, _("the budget's period-end"), identifier)
+        start = _date(budget.period_start, gettext_noop("the budget's period-start"), identifier)
+        end = _date(budget.period_end, gettext_noop("the budget's period-end"), identifier)
         if end < start:
             raise ActivityError(
                 _("Activity %(id)s: a budget period ends (%(end)s) before it starts (%(start)s).")
@@ -339,8 +356,8 @@ def _plan_expenditures(
                 % {"id": identifier, "value": item.value, "currency": code},
                 code="invalid",
             )
-        value_date = _date(item.value_date or item.transaction_date, _("the value-date"), identifier)
-        spent_on = _date(item.transaction_date or item.value_date, _("the transaction-date"), identifier)
+        value_date = _date(item.value_date or item.transaction_date, gettext_noop("the value-date"), identifier)
+        spent_on = _date(item.transaction_date or item.value_date, gettext_noop("the transaction-date"), identifier)
         rounder = rounders.setdefault(code, _RunningRounder(code))
         before = rounder.rounded
         money = rounder.take(value)
@@ -410,7 +427,7 @@ class _AuditBatch:
         self.pending.append({"action": action, "subject": subject, "changes": changes, "reason": reason, "role": role})
 
     def flush(self) -> None:
-        from shafaf.audit.chain import compute_hash, content_of, jsonable
+        from shafaf.audit.chain import HASHED_FIELDS, hash_json_ready, jsonable
         from shafaf.audit.models import AuditChainHead, AuditEvent
         from shafaf.core import context
 
@@ -418,31 +435,36 @@ class _AuditBatch:
             return
         head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         seq, previous = head.seq, head.hash
-        events = []
-        request_id = context.get_request_id()
+        rows = []
+        request_id = context.get_request_id() or ""
+        actor_id, username = self.actor.pk, self.actor.get_username()
+        organization_id = self.organization.pk if self.organization is not None else None
+        # The events' fields as AuditEvent(...) would hold them, hashed as audit.chain hashes an event's content;
+        # written without a model instance per event (thousands per batch).
         for item in self.pending:
             seq += 1
             subject = item["subject"]
-            event = AuditEvent(
-                seq=seq,
-                occurred_at=timezone.now(),
-                actor=self.actor,
-                actor_username=self.actor.get_username(),
-                actor_role=item["role"] if item["role"] is not None else self.role,
-                organization=self.organization,
-                action=item["action"],
-                subject_type=audit.subject_type_of(subject),
-                subject_id=str(subject.pk),
-                subject_repr=str(subject)[:300],
-                changes=jsonable(item["changes"] or {}),
-                reason=item["reason"] or "",
-                request_id=request_id,
-                prev_hash=previous,
-            )
-            event.hash = compute_hash(content_of(event))
-            previous = event.hash
-            events.append(event)
-        AuditEvent.objects.bulk_create(events, batch_size=1000)
+            row = {
+                "seq": seq,
+                "occurred_at": timezone.now(),
+                "actor_id": actor_id,
+                "actor_username": username,
+                "actor_role": item["role"] if item["role"] is not None else self.role,
+                "organization_id": organization_id,
+                "action": item["action"],
+                "subject_type": audit.subject_type_of(subject),
+                "subject_id": str(subject.pk),
+                "subject_repr": str(subject)[:300],
+                "changes": jsonable(item["changes"] or {}),
+                "reason": item["reason"] or "",
+                "request_id": request_id,
+                "prev_hash": previous,
+            }
+            content = {name: row[name] for name in HASHED_FIELDS}
+            content["occurred_at"] = jsonable(row["occurred_at"])  # the one value `changes` aside not yet JSON
+            row["hash"] = previous = hash_json_ready(content)
+            rows.append(row)
+        insert_values(AuditEvent, rows, [*HASHED_FIELDS, "hash"])
         AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=previous)
         self.pending.clear()
 
@@ -463,16 +485,22 @@ class _Built:
     locations: list
 
 
-def build_project(*, actor, charity, plan: Plan) -> _Built:
+def build_project(*, actor, charity, plan: Plan, allowed: bool = False) -> _Built:
     """The project of a plan, checked as project_create checks a draft (DomainError with the fields otherwise),
-    not saved. Uniqueness is the importer's: it skips the identifiers the charity already has."""
-    if not project_permissions.can_create_project(actor, charity):
+    not saved. Uniqueness is the importer's: it skips the identifiers the charity already has. `allowed`: the
+    caller has checked once for the whole run that the actor may create the charity's projects."""
+    if not allowed and not project_permissions.can_create_project(actor, charity):
         raise NotAllowed(_("You cannot create projects for this charity."))
     project = Project(charity=charity, created_by=actor, **plan.fields)
     for name in ("title_ar", "title_en", "description_ar", "description_en"):
         setattr(project, name, (getattr(project, name) or "").strip())
     try:
-        project.full_clean(exclude=["reference", "created_by"], validate_unique=False, validate_constraints=False)
+        # The charity and the actor are known to exist: their foreign keys are not looked up again per project.
+        project.full_clean(
+            exclude=["reference", "created_by", "charity", "implementing_partner"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as error:
         raise ActivityError(
             _("Activity %(id)s cannot be a project: %(errors)s")
@@ -535,13 +563,14 @@ def write_batch(*, actor, charity, built: list[_Built], events: _AuditBatch) -> 
         if item.plan.status in RUNNING_ACTIVITY_STATUSES:
             project.licence_number = f"MOSA-{today.year}-{next(licences):06d}"
             project.licence_date = today
-    projects = Project.objects.bulk_create([item.project for item in built])
+    projects = insert_and_read_ids(Project, [item.project for item in built], key=("reference",))
     for item in built:
         for location in item.locations:
             location.project = item.project
-    ProjectLocation.objects.bulk_create([location for item in built for location in item.locations])
+    insert_rows(ProjectLocation, [location for item in built for location in item.locations])
 
     transitions = []
+    reasons: dict[str, str] = {}  # the transitions' reason per activity status, translated once per batch
     for item in built:
         project, plan = item.project, item.plan
         draft = project_services._snapshot(project)
@@ -554,28 +583,33 @@ def write_batch(*, actor, charity, built: list[_Built], events: _AuditBatch) -> 
             changes.update(audit.diff({}, {"locations": located}))
         changes["reference"] = [None, project.reference]
         events.add(action="project.create", subject=project, changes=changes)
-        reason = _("IATI import: the publisher reports activity-status %(status)s.") % {"status": plan.status or "-"}
+        reason = reasons.get(plan.status)
+        if reason is None:
+            reason = reasons[plan.status] = _("IATI import: the publisher reports activity-status %(status)s.") % {
+                "status": plan.status or "-"
+            }
         for action, old, new in _transitions(plan):
             step = {"status": [old, new]}
             if action == ProjectAction.APPROVE:
                 step.update(licence_number=[None, project.licence_number], licence_date=[None, project.licence_date])
             transitions.append(
-                ProjectTransition(
-                    project=project,
-                    action=action,
-                    from_status=old,
-                    to_status=new,
-                    actor=actor,
-                    actor_role=events.role,
-                    reason=reason,
-                    at=now,
-                )
+                {
+                    "project_id": project.pk,
+                    "action": action,
+                    "from_status": old,
+                    "to_status": new,
+                    "actor_id": actor.pk,
+                    "actor_role": events.role,
+                    "reason": reason,
+                    "at": now,
+                }
             )
             events.add(action=f"project.{action}", subject=project, changes=step, reason=reason)
-    ProjectTransition.objects.bulk_create(transitions)
+    insert_values(ProjectTransition, transitions)
 
     with_budget = [item for item in built if item.plan.versions]
-    lines = BudgetLine.objects.bulk_create(
+    lines = insert_and_read_ids(
+        BudgetLine,
         [
             BudgetLine(
                 project=item.project,
@@ -585,8 +619,10 @@ def write_batch(*, actor, charity, built: list[_Built], events: _AuditBatch) -> 
                 name_en=LINE_NAME_EN,
             )
             for item in with_budget
-        ]
+        ],
+        key=("project_id", "code"),
     )
+    revised = _("Revised budgets published in IATI.")
     versions = []
     for item in with_budget:
         for planned in item.plan.versions:
@@ -596,7 +632,7 @@ def write_batch(*, actor, charity, built: list[_Built], events: _AuditBatch) -> 
                     number=planned.number,
                     kind=planned.kind,
                     status=planned.status,
-                    reason=_("Revised budgets published in IATI.") if planned.number > 1 else "",
+                    reason=revised if planned.number > 1 else "",
                     currency=item.project.currency,
                     total_minor=planned.total_minor,
                     admin_minor=0,
@@ -605,16 +641,16 @@ def write_batch(*, actor, charity, built: list[_Built], events: _AuditBatch) -> 
                     created_at=now,
                 )
             )
-    versions = BudgetVersion.objects.bulk_create(versions)
+    versions = insert_and_read_ids(BudgetVersion, versions, key=("project_id", "number"))
     version_rows = iter(versions)
     version_lines, periods, expenditures = [], [], []
     for item, line in zip(with_budget, lines, strict=True):
         project, previous = item.project, None
         for planned in item.plan.versions:
             row = next(version_rows)
-            version_lines.append(BudgetVersionLine(version=row, line=line, amount_minor=planned.total_minor))
+            version_lines.append({"version_id": row.pk, "line_id": line.pk, "amount_minor": planned.total_minor})
             periods += [
-                BudgetPeriod(version=row, start=period.start, end=period.end, amount_minor=period.minor)
+                {"version_id": row.pk, "start": period.start, "end": period.end, "amount_minor": period.minor}
                 for period in planned.periods
             ]
             events.add(
@@ -640,23 +676,23 @@ def write_batch(*, actor, charity, built: list[_Built], events: _AuditBatch) -> 
             previous = row
         if item.plan.expenditures:
             expenditures += [
-                Expenditure(
-                    project=project,
-                    line=line,
-                    amount_minor=spending.money.minor,
-                    currency=spending.money.currency,
-                    project_amount_minor=spending.project_minor,
-                    rate=spending.rate,
-                    rate_date=spending.rate_date,
-                    spent_on=spending.spent_on,
-                    reference=spending.reference,
-                    description=spending.description,
-                    evidence_kind=EvidenceKind.REPORTED,
-                    source=ExpenditureSource.IATI,
-                    iati_type=spending.iati_type,
-                    recorded_by=actor,
-                    recorded_at=now,
-                )
+                {
+                    "project_id": project.pk,
+                    "line_id": line.pk,
+                    "amount_minor": spending.money.minor,
+                    "currency": spending.money.currency,
+                    "project_amount_minor": spending.project_minor,
+                    "rate": spending.rate,
+                    "rate_date": spending.rate_date,
+                    "spent_on": spending.spent_on,
+                    "reference": spending.reference,
+                    "description": spending.description,
+                    "evidence_kind": EvidenceKind.REPORTED,
+                    "source": ExpenditureSource.IATI,
+                    "iati_type": spending.iati_type,
+                    "recorded_by_id": actor.pk,
+                    "recorded_at": now,
+                }
                 for spending in item.plan.expenditures
             ]
             spent = sum(spending.project_minor for spending in item.plan.expenditures)
@@ -669,20 +705,17 @@ def write_batch(*, actor, charity, built: list[_Built], events: _AuditBatch) -> 
                     "total": [None, Money(spent, project.currency).to_dict()],
                 },
             )
-    BudgetVersionLine.objects.bulk_create(version_lines)
-    BudgetPeriod.objects.bulk_create(periods, batch_size=2000)
-    Expenditure.objects.bulk_create(expenditures, batch_size=2000)
+    # Leaf rows nothing else in the run refers to: inserted without reading their ids back (shafaf.core.bulk).
+    insert_values(BudgetVersionLine, version_lines)
+    insert_values(BudgetPeriod, periods)
+    insert_values(Expenditure, expenditures)
     events.flush()
     return projects
 
 
-def detect_deviations(projects: list[Project], *, actor) -> int:
-    """Runs the deviation detection on the projects whose roll-up is beyond a threshold (a new project within
-    every threshold has nothing to open); returns how many it ran on."""
-    try:
-        from .deviations import deviations_detect
-    except ImportError:  # the deviation workflow is not installed yet
-        return 0
+def projects_beyond_threshold(projects: list[Project]) -> list[int]:
+    """The ids of the projects whose roll-up is beyond the lowest deviation threshold: a new project within every
+    threshold has nothing for the deviation detection to open."""
     from . import variance
     from .models import ProjectFinance
 
@@ -691,116 +724,19 @@ def detect_deviations(projects: list[Project], *, actor) -> int:
     finance = ProjectFinance.objects.filter(project__in=projects).values_list(
         "project_id", "budget_minor", "spent_minor"
     )
-    beyond = {pk for pk, budget, spent in finance if variance.is_beyond(int(spent), int(budget), lowest)}
-    count = 0
-    for project in projects:
-        if project.pk in beyond:
-            deviations_detect(project, actor=actor)
-            count += 1
-    return count
-
-
-def read_activities(path: str | Path, *, limit: int | None = None) -> list[Activity]:
-    """Every activity of the file (up to `limit`), read before anything is written: a file that is not
-    well-formed XML or not IATI activities raises IatiFileError."""
-    found = []
-    try:
-        for activity in iter_activities(path, strict_root=True):
-            found.append(activity)
-            if limit is not None and len(found) >= limit:
-                break
-    except ET.ParseError as error:
-        raise IatiFileError(
-            _("%(file)s is not well-formed XML (%(error)s); nothing was imported.")
-            % {"file": Path(path).name, "error": error},
-            code="invalid_file",
-        ) from None
-    except NotAnActivityFile as error:
-        raise IatiFileError(
-            _("%(file)s is not an IATI activities file (its root element is <%(root)s>); nothing was imported.")
-            % {"file": Path(path).name, "root": error.args[0]},
-            code="invalid_file",
-        ) from None
-    except OSError as error:
-        raise IatiFileError(
-            _("%(file)s cannot be read: %(error)s") % {"file": Path(path).name, "error": error.strerror or error},
-            code="invalid_file",
-        ) from None
-    return found
+    return sorted(pk for pk, budget, spent in finance if variance.is_beyond(int(spent), int(budget), lowest))
 
 
 def iati_import(
     *, actor, charity, path: str | Path, limit: int | None = None, say: Callable[[str], None] = lambda line: None
 ) -> ImportReport:
-    """Imports the file's activities as projects of `charity` (see the module's docstring). `actor` is a member of
-    the charity who may create its projects. Returns the report; raises IatiFileError for an unreadable file."""
-    started = time.monotonic()
-    report = ImportReport(file=Path(path).name)
-    activities = read_activities(path, limit=limit)
-    report.read = len(activities)
-    existing = set(
-        Project.objects.filter(charity=charity).exclude(iati_identifier="").values_list("iati_identifier", flat=True)
-    )
-    convert = _Converter()
-    with transaction.atomic():  # one commit for the run; each activity in its own savepoint below
-        _import_all(
-            activities, existing=existing, actor=actor, charity=charity, convert=convert, report=report, say=say
-        )
-    if report.projects:
-        report.deviations = Deviation.objects.filter(project_id__in=report.projects).count()
-    report.seconds = time.monotonic() - started
-    return report
+    """Imports the file's activities as projects of `charity` (see the module's docstring), through the streaming
+    importer shafaf.interop.iati.importer.import_file (which also keeps each activity's IATI record). `actor` is a
+    member of the charity who may create its projects. Returns this module's report (skipped = already imported
+    and unchanged); raises IatiFileError for an unreadable file."""
+    from shafaf.interop.iati.importer import import_file
 
-
-def _import_all(activities, *, existing, actor, charity, convert, report: ImportReport, say) -> None:
-    events = _AuditBatch(actor=actor, organization=charity)
-    pending: list[_Built] = []
-    created: list[Project] = []
-
-    def flush():
-        created.extend(write_batch(actor=actor, charity=charity, built=pending, events=events))
-        for item in pending:
-            _count(report, item.plan, item.project)
-        pending.clear()
-
-    for index, activity in enumerate(activities, start=1):
-        identifier = activity.identifier
-        if identifier in existing:
-            report.skipped.append(identifier)
-        else:
-            try:
-                plan = plan_activity(activity, convert)
-                if plan is None:
-                    report.unusable.append(identifier)
-                else:
-                    pending.append(build_project(actor=actor, charity=charity, plan=plan))
-                    existing.add(identifier)
-            except DomainError as error:
-                report.errors.append((identifier, str(error.message)))
-        if len(pending) >= WRITE_BATCH:
-            flush()
-        if index % 250 == 0 or index == len(activities):
-            say(f"{index}/{len(activities)} activities read: {len(report.errors)} errors")
-    flush()
-    say(f"{len(created)} projects written; refreshing their roll-ups …")
-    from . import rollup_bulk
-
-    rollup_bulk.refresh_projects([project.pk for project in created])
-    checked = detect_deviations(created, actor=actor)
-    say(f"deviation detection run on the {checked} projects beyond a threshold")
-    _sign_for_coordination(created, say)
-
-
-def _sign_for_coordination(created: list[Project], say) -> None:
-    """The imported projects' coordination signatures (shafaf.coordination), in bulk: the batch scan compares them."""
-    from django.apps import apps
-
-    if not created or not apps.is_installed("shafaf.coordination"):
-        return
-    from shafaf.coordination.signature import signatures_refresh
-
-    counts = signatures_refresh(Project.objects.filter(pk__in=[project.pk for project in created]))
-    say(f"coordination signatures: {counts['created']} made, {counts['updated']} updated")
+    return import_file(actor=actor, charity=charity, path=path, limit=limit, progress=say).detail
 
 
 def _count(report: ImportReport, plan: Plan, project: Project) -> None:

@@ -118,15 +118,19 @@ def cross_rate(source: RateQuote, target: RateQuote) -> Decimal:
         return source.rate / target.rate
 
 
-def convert_on(money: Money, to_currency: str, on_date: dt.date, *, max_age_days: int | None = None) -> Conversion:
-    """`money` in `to_currency` at the ministry's rates of `on_date` (ROUND_HALF_EVEN to a minor unit)."""
+def convert_on(
+    money: Money, to_currency: str, on_date: dt.date, *, max_age_days: int | None = None, quote=None
+) -> Conversion:
+    """`money` in `to_currency` at the ministry's rates of `on_date` (ROUND_HALF_EVEN to a minor unit). `quote`
+    replaces `rate_on` (same signature), e.g. by one that remembers the rates a bulk import has already read."""
     target = to_currency.strip().upper()
     if money.currency == target:
         return Conversion(money, Decimal(1), None)
     if max_age_days is None:
         max_age_days = settings().rate_max_age_days
-    source_quote = rate_on(money.currency, on_date, max_age_days=max_age_days)
-    target_quote = rate_on(target, on_date, max_age_days=max_age_days)
+    quote = quote or rate_on
+    source_quote = quote(money.currency, on_date, max_age_days=max_age_days)
+    target_quote = quote(target, on_date, max_age_days=max_age_days)
     if target_quote.rate == 1:
         converted = convert(money, target, source_quote.rate, rounding=ROUNDING)
         rate = source_quote.rate

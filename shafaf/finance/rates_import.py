@@ -1,14 +1,18 @@
-"""Keeping the ministry's exchange rates: one rate entered by hand (rate_set) and a CSV table imported with a
+"""Keeping the ministry's exchange rates: one rate entered by hand (rate_set) and a table imported with a
 report of every refused row (rates_import).
 
-The CSV has a header row ``currency,date,rate[,source]`` (or the Arabic ``العملة,التاريخ,السعر,المصدر``), UTF-8
-with or without a byte-order mark. A rate is the number of Kuwaiti dinars one unit of the currency buys, as exact
-decimal text (at most 12 decimals, no exponent, Arabic-Indic digits accepted); dates are ISO (YYYY-MM-DD).
+The table is a CSV (UTF-8 with or without a byte-order mark, or UTF-16 with its byte-order mark) or an Excel
+workbook's first sheet, read by ``shafaf.interop.rows.read_table``, with a header row
+``currency,date,rate[,source]`` (or the Arabic ``العملة,التاريخ,السعر,المصدر``). A rate is the number of Kuwaiti
+dinars one unit of the currency buys, as exact decimal text (at most 12 decimals, no exponent, Arabic-Indic digits
+accepted); dates are ISO (YYYY-MM-DD).
 
-Each row is kept or refused whole; a refused row is reported as ``{"row", "column", "message"}`` (the row number
-counts the header as row 1, as a spreadsheet does). A (currency, date) already known gets its rate replaced only
-when the new rate differs, and each replacement is audited with the old and the new rate. The import is written
-in chunks, so that its progress (FinanceImport.rows_done) can be followed while it runs; a chunk is atomic.
+Each row is kept or refused whole; a refused row is reported in the platform's row-error format
+(``shafaf.interop.rows.RowError``: ``{"row", "column", "value", "code", "message"}``, the row number counting the
+header as row 1, as a spreadsheet does; the column named as the file's header writes it). A (currency, date)
+already known gets its rate replaced only when the new rate differs, and each replacement is audited with the old
+and the new rate. The import is written in chunks, so that its progress (FinanceImport.rows_done) can be followed
+while it runs; a chunk is atomic.
 
 Only the ministry's administrators keep the rates (permissions.can_manage_rates). The command ``import_rates``
 and the demo seed may load the shipped table as the system (actor None): no FinanceImport row is kept then (it
@@ -16,11 +20,8 @@ needs a user), the audit event records the load without an actor."""
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from django.utils.translation import gettext as _
 from shafaf.audit.services import record
 from shafaf.core.exceptions import DomainError, NotAllowed
 from shafaf.core.money import UnknownCurrency, minor_digits
+from shafaf.interop.rows import RowError, RowReport, TableError, normalise_column, read_table
 
 from . import permissions, rates
 from .models import ExchangeRate, FinanceImport
@@ -246,25 +248,27 @@ def _read_bytes(file, path) -> tuple[bytes, str]:
     return data, name[:255]
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DomainError(
-            _("The file is not UTF-8 text: save the spreadsheet as CSV UTF-8."),
-            code="rates_file_encoding",
-            fields={"file": [_("The file is not UTF-8 text: save the spreadsheet as CSV UTF-8.")]},
-        )
+# The file-level problems of shafaf.interop.rows.read_table, as this import's error codes.
+TABLE_ERROR_CODES = {"encoding": "rates_file_encoding", "empty": "rates_file_empty", "not_text": "rates_file_encoding"}
 
 
-def _columns(header: list[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, name in enumerate(header):
+def _refused(error: TableError) -> DomainError:
+    message = str(error)
+    if error.code == "encoding":
+        message = _("The file is not UTF-8 text: save the spreadsheet as CSV UTF-8 or as an Excel workbook.")
+    elif error.code == "empty":
+        message = _("The file is empty.")
+    code = TABLE_ERROR_CODES.get(error.code, "rates_file_unreadable")
+    return DomainError(message, code=code, fields={"file": [message]})
+
+
+def _columns(header: list[str]) -> dict[str, str]:
+    """{column: the normalised header name holding it}."""
+    columns: dict[str, str] = {}
+    for name in header:
         key = HEADERS.get(_clean(name).lower())
         if key and key not in columns:
-            columns[key] = index
+            columns[key] = normalise_column(name)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
         message = _(
@@ -275,76 +279,69 @@ def _columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
-def parse_table(text: str) -> tuple[list[_Row], list[dict], int]:
-    """The good rows, the errors of the bad ones, and the number of data rows read (blank lines skipped)."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def parse_table(data: bytes | str, filename: str = "") -> tuple[list[_Row], list[RowError], int]:
+    """The good rows, the errors of the bad ones (RowError), and the number of data rows read (blank rows skipped).
+    DomainError when the file cannot be read as a rates table at all."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        message = _("The file is empty.")
-        raise DomainError(message, code="rates_file_empty", fields={"file": [message]})
-    columns = _columns(header)
+        table = read_table(data, filename)
+    except TableError as error:
+        raise _refused(error) from None
+    columns = _columns(table.header)
+    written = {normalise_column(name): name for name in table.header}
+    label = {key: written[name] for key, name in columns.items()}  # the column as the file's header writes it
     good: list[_Row] = []
-    errors: list[dict] = []
+    errors: list[RowError] = []
     seen: dict[tuple[str, dt.date], _Row] = {}
     total = 0
-    number = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            number += 1
+    try:
+        for number, values in table.rows:
             total += 1
-            errors.append({"row": number, "column": "", "message": _("Unreadable row: %(e)s") % {"e": error}})
-            continue
-        number = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        total += 1
 
-        def cell(name: str, cells=cells) -> str:
-            index = columns.get(name)
-            return cells[index] if index is not None and index < len(cells) else ""
+            def cell(name: str, values=values) -> str:
+                return values.get(columns[name], "") if name in columns else ""
 
-        row_errors = []
-        code = on_date = value = stored = None
-        try:
-            code = clean_currency(cell("currency"))
-        except ValueError as error:
-            row_errors.append({"row": number, "column": "currency", "message": str(error)})
-        try:
-            on_date = clean_date(cell("date"))
-        except ValueError as error:
-            row_errors.append({"row": number, "column": "date", "message": str(error)})
-        try:
-            value, stored = clean_rate(cell("rate"), code)
-        except ValueError as error:
-            row_errors.append({"row": number, "column": "rate", "message": str(error)})
-        if not row_errors:
-            key = (code, on_date)
-            earlier = seen.get(key)
-            if earlier is not None:
-                if earlier.value != value:
-                    row_errors.append(
-                        {
-                            "row": number,
-                            "column": "rate",
-                            "message": _(
-                                "Row %(earlier)s already gives %(currency)s on %(date)s another rate (%(rate)s)."
-                            )
+            row_errors: list[RowError] = []
+
+            def refuse(column: str, message, code: str, number=number, row_errors=row_errors) -> None:
+                row_errors.append(
+                    RowError(row=number, column=label[column], message=str(message), value=cell(column), code=code)
+                )
+
+            code = on_date = value = stored = None
+            try:
+                code = clean_currency(cell("currency"))
+            except ValueError as error:
+                refuse("currency", error, "currency")
+            try:
+                on_date = clean_date(cell("date"))
+            except ValueError as error:
+                refuse("date", error, "date")
+            try:
+                value, stored = clean_rate(cell("rate"), code)
+            except ValueError as error:
+                refuse("rate", error, "rate")
+            if not row_errors:
+                earlier = seen.get((code, on_date))
+                if earlier is not None:
+                    if earlier.value != value:
+                        refuse(
+                            "rate",
+                            _("Row %(earlier)s already gives %(currency)s on %(date)s another rate (%(rate)s).")
                             % {"earlier": earlier.number, "currency": code, "date": on_date, "rate": earlier.text},
-                        }
-                    )
-                else:
-                    continue  # the same rate twice: kept once
-        if row_errors:
-            errors.extend(row_errors)
-            continue
-        row = _Row(number, code, on_date, value, stored, _clean(cell("source"))[:200])
-        seen[(code, on_date)] = row
-        good.append(row)
+                            "conflicting_duplicate",
+                        )
+                    else:
+                        continue  # the same rate twice: kept once
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+            row = _Row(number, code, on_date, value, stored, _clean(cell("source"))[:200])
+            seen[(code, on_date)] = row
+            good.append(row)
+    except TableError as error:
+        raise _refused(error) from None
     return good, errors, total
 
 
@@ -418,8 +415,7 @@ def rates_import(*, actor, file=None, path=None, source: str = "", progress: Pro
     `actor` None is the system (the command without --user, the demo seed): no FinanceImport row is saved."""
     _refuse_unless_allowed(actor)
     data, name = _read_bytes(file, path)
-    text = _decode(data)
-    good, errors, total = parse_table(text)
+    good, errors, total = parse_table(data, name)
     source = (source or "").strip()[:200]
     digest = hashlib.sha256(data).hexdigest()
     batch = FinanceImport(
@@ -427,8 +423,8 @@ def rates_import(*, actor, file=None, path=None, source: str = "", progress: Pro
         file_name=name,
         sha256=digest,
         rows_total=total,
-        rows_failed=len({error["row"] for error in errors}),
-        errors=errors[:MAX_ERRORS_KEPT],
+        rows_failed=len({error.row for error in errors}),
+        errors=[error.as_dict() for error in errors[:MAX_ERRORS_KEPT]],
         created_by=actor if actor is not None and actor.pk else None,
     )
     saved = batch.created_by_id is not None
@@ -485,6 +481,13 @@ def rates_import(*, actor, file=None, path=None, source: str = "", progress: Pro
         progress(total, total)
     batch.created_count = created
     batch.replaced_count = replaced
+    batch.report = RowReport(
+        file=name,
+        read=total,
+        imported=created + replaced,
+        unchanged=len(good) - created - replaced,
+        errors=errors,
+    )
     return batch
 
 

@@ -7,10 +7,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from shafaf.core.exceptions import DomainError
 from shafaf.core.views import apply_domain_error, stored_file_response
+from shafaf.interop.tables import Column, attr, export_filtered
 from shafaf.projects.selectors import project_get
 
 from . import permissions, selectors, services
@@ -40,10 +42,35 @@ def _with_totals(contract):
     return contract
 
 
+def _contract_totals(contract):
+    if not hasattr(contract, "totals"):
+        contract.totals = selectors.contract_totals(contract)
+    return contract.totals
+
+
+# The columns of a project's contracts list, as its table shows them (and its CSV/Excel downloads).
+CONTRACT_COLUMNS = [
+    Column("number", _lazy("Contract number"), attr("number")),
+    Column("signed_on", _lazy("Signed on"), attr("signed_on")),
+    Column("amount", _lazy("Amount"), lambda contract: _contract_totals(contract).amount),
+    Column("disbursed", _lazy("Disbursed"), lambda contract: _contract_totals(contract).disbursed),
+    Column("remaining", _lazy("Remaining"), lambda contract: _contract_totals(contract).remaining),
+    Column("currency", _lazy("Currency"), lambda contract: _contract_totals(contract).amount.currency),
+    Column(
+        "signed_contract",
+        _lazy("Signed contract"),
+        lambda contract: _("Uploaded") if contract.has_document else _("Missing"),
+    ),
+]
+
+
 @require_safe
 def contract_list_view(request, pk: int):
     project = project_get(request.user, pk)
     filterset = ContractFilter(request.GET or None, queryset=selectors.contract_list(request.user, project))
+    filename = f"contracts-{project.reference}"
+    if (response := export_filtered(request, filterset, CONTRACT_COLUMNS, filename)) is not None:
+        return response
     valid = not filterset.is_bound or filterset.is_valid()
     page = Paginator(filterset.qs if valid else filterset.queryset.none(), 25).get_page(request.GET.get("page"))
     for contract in page:

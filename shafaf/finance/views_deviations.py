@@ -10,11 +10,13 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from shafaf.core.exceptions import DomainError
 from shafaf.core.money import Money
 from shafaf.core.views import refuse_on_form
+from shafaf.interop.tables import Column, attr, export_filtered, export_or_none
 from shafaf.projects.selectors import project_get
 
 from . import deviations, permissions
@@ -80,6 +82,9 @@ def project_deviations_view(request, pk: int):
     lines = [{"line": row.line, "deviation": row.deviation, **_variance_row(row.variance)} for row in data.lines]
     periods = [{"period": row.period, **_variance_row(row.variance)} for row in data.periods]
     items = [_decorate(d) for d in selectors.deviation_list(request.user, project)]
+    filename = f"deviations-{project.reference}"
+    if (response := export_or_none(request, items, PROJECT_DEVIATION_COLUMNS, filename)) is not None:
+        return response
     context = {
         "project": project,
         "data": data,
@@ -191,6 +196,34 @@ def deviation_decide_view(request, pk: int, deviation_pk: int):
     return render(request, "finance/deviation_detail.html", context, status=status)
 
 
+def _scope(deviation) -> str:
+    scope = str(deviation.get_scope_display())
+    return f"{scope} {deviation.line.code}" if deviation.line_id else scope
+
+
+# The columns of the ministry's deviation queue, as its table shows them (and its CSV/Excel downloads).
+PROJECT_DEVIATION_COLUMNS = [
+    Column("detected", _lazy("Detected"), attr("detected_at")),
+    Column("scope", _lazy("Scope"), lambda deviation: _scope(deviation)),
+    Column("budget", _lazy("Budget"), lambda deviation: Money(deviation.budget_minor, deviation.currency)),
+    Column("spent", _lazy("Spent"), lambda deviation: Money(deviation.spent_minor, deviation.currency)),
+    Column("currency", _lazy("Currency"), attr("currency")),
+    Column("ratio", _lazy("Spent / budget"), attr("ratio_text")),
+    Column("status", _lazy("Status"), attr("get_status_display")),
+]
+DEVIATION_COLUMNS = [
+    Column("charity", _lazy("Charity"), lambda deviation: str(deviation.project.charity)),
+    Column("project", _lazy("Project"), attr("project.reference")),
+    Column("scope", _lazy("Scope"), _scope),
+    Column("budget", _lazy("Budget"), lambda deviation: Money(deviation.budget_minor, deviation.currency)),
+    Column("spent", _lazy("Spent"), lambda deviation: Money(deviation.spent_minor, deviation.currency)),
+    Column("currency", _lazy("Currency"), attr("currency")),
+    Column("ratio", _lazy("Spent / budget"), lambda deviation: _decorate(deviation).ratio_text),
+    Column("status", _lazy("Status"), attr("get_status_display")),
+    Column("detected", _lazy("Detected"), lambda deviation: deviation.detected_at.date()),
+]
+
+
 @require_safe
 def deviation_queue_view(request):
     if not permissions.can_see_deviation_queue(request.user):
@@ -198,6 +231,8 @@ def deviation_queue_view(request):
     include_settled = bool(request.GET.getlist("status"))
     queryset = selectors.deviation_queue(request.user, include_settled=include_settled)
     filterset = DeviationFilter(request.GET or None, queryset=queryset)
+    if (response := export_filtered(request, filterset, DEVIATION_COLUMNS, "deviations")) is not None:
+        return response
     valid = not filterset.is_bound or filterset.is_valid()
     page = Paginator(filterset.qs if valid else queryset.none(), 50).get_page(request.GET.get("page"))
     for deviation in page:

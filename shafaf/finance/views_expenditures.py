@@ -10,11 +10,13 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from shafaf.core.exceptions import DomainError
 from shafaf.core.money import Money
 from shafaf.core.views import htmx_template, refuse_on_form, stored_file_response
+from shafaf.interop.tables import Column, attr, export_or_none
 from shafaf.projects.selectors import project_get
 
 from . import expenditures, permissions
@@ -52,6 +54,28 @@ def _base_context(request, project) -> dict:
     }
 
 
+def _expenditure_columns(project) -> list[Column]:
+    """The columns of a project's expenditures list, as its table shows them (and its CSV/Excel downloads)."""
+    return [
+        Column("date", _lazy("Date"), attr("spent_on")),
+        Column("line", _lazy("Budget line"), attr("line.code")),
+        Column("amount", _lazy("Amount"), attr("amount")),
+        Column("currency", _lazy("Currency"), lambda expenditure: expenditure.amount.currency),
+        Column(
+            "project_amount",
+            _("In %(currency)s") % {"currency": project.currency},
+            lambda expenditure: Money(int(expenditure.project_amount_minor), project.currency),
+        ),
+        Column("rate", _lazy("Rate"), lambda expenditure: expenditure.rate or None),
+        Column(
+            "rate_date", _lazy("Rate date"), lambda expenditure: expenditure.rate_date if expenditure.rate else None
+        ),
+        Column("evidence", _lazy("Evidence"), attr("get_evidence_kind_display")),
+        Column("reference", _lazy("Reference"), attr("reference")),
+        Column("source", _lazy("Source"), attr("get_source_display")),
+    ]
+
+
 @require_safe
 def expenditure_list_view(request, pk: int):
     project = project_get(request.user, pk)
@@ -60,6 +84,9 @@ def expenditure_list_view(request, pk: int):
     filterset.form.fields["line"].widget = _line_select(project, filterset.form.fields["line"])
     valid = not filterset.is_bound or filterset.is_valid()
     filtered = filterset.qs if valid else queryset.none()
+    columns = _expenditure_columns(project)
+    if valid and (response := export_or_none(request, filtered, columns, f"expenditures-{project.reference}")):
+        return response
     page = Paginator(filtered, 50).get_page(request.GET.get("page"))
     for expenditure in page:
         _with_texts(expenditure)

@@ -12,9 +12,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_safe
 
 from shafaf.accounts.models import Organization
+from shafaf.interop.tables import Column, export_filtered, requested_format
 from shafaf.projects.selectors import project_get
 
 from . import permissions, portfolio, statements
@@ -24,12 +26,34 @@ PORTFOLIO_PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _portfolio_columns() -> list[Column]:
+    """The columns of the portfolio, as its table shows them (and its CSV/Excel downloads)."""
+    from .templatetags.insight_tags import bp_percent, index_text
+
+    return [
+        Column("reference", _lazy("Project"), lambda row: row.project.reference),
+        Column("title", _lazy("Title"), lambda row: row.project.title),
+        Column("charity", _lazy("Charity"), lambda row: row.finance.charity.display_name()),
+        Column("status", _lazy("Status"), lambda row: row.project.get_status_display()),
+        Column("budget", _lazy("Budget"), lambda row: row.budget),
+        Column("spent", _lazy("Spent"), lambda row: row.spent),
+        Column("currency", _lazy("Currency"), lambda row: row.budget.currency),
+        Column("ratio", _lazy("Spent / budget"), lambda row: bp_percent(row.finance.ratio_bp)),
+        Column("cpi", "CPI", lambda row: index_text(row.earned.cpi)),
+        Column("spi", "SPI", lambda row: index_text(row.earned.spi)),
+        Column("open_deviations", _lazy("Deviations awaiting action"), lambda row: row.finance.open_deviations or 0),
+    ]
+
+
 @require_safe
 def portfolio_view(request):
     user = request.user
     if not permissions.can_view_portfolio(user):
         raise PermissionDenied(_("The portfolio is for the ministry, auditors and charities."))
     filterset = portfolio.PortfolioFilter(request.GET or None, queryset=portfolio.portfolio_list(user), user=user)
+    if requested_format(request) and (not filterset.is_bound or filterset.is_valid()):
+        rows = portfolio.rows(filterset.qs, timezone.localdate())
+        return export_filtered(request, filterset, _portfolio_columns(), "portfolio", rows=rows)
     valid = not filterset.is_bound or filterset.is_valid()
     page = Paginator(filterset.qs if valid else filterset.queryset.none(), PORTFOLIO_PAGE_SIZE).get_page(
         request.GET.get("page")

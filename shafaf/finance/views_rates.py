@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.core.exceptions import DomainError
 from shafaf.core.views import htmx_template, refuse_on_form
+from shafaf.interop.tables import Column, attr, export_filtered
 
 from . import permissions, rates_import, selectors_rates
 from .filters import ExchangeRateFilter
@@ -48,9 +50,21 @@ def _render_page(request, *, rate_form=None, import_form=None, status=200):
     return render(request, "finance/rates.html", context, status=status if valid else 400)
 
 
+# The columns of the exchange rates list, as its table shows them (and its CSV/Excel downloads).
+RATE_COLUMNS = [
+    Column("currency", _lazy("Currency"), attr("currency")),
+    Column("date", _lazy("Date"), attr("on_date")),
+    Column("rate", _lazy("Rate (KWD per unit)"), attr("rate")),
+    Column("source", _lazy("Source"), attr("source")),
+]
+
+
 @require_safe
 def rates_view(request):
     _require_reader(request.user)
+    filterset = ExchangeRateFilter(request.GET or None, queryset=selectors_rates.rate_list())
+    if (response := export_filtered(request, filterset, RATE_COLUMNS, "exchange-rates")) is not None:
+        return response
     return _render_page(request)
 
 

@@ -164,7 +164,10 @@ class DocumentForm(StyledFormMixin, forms.Form):
 
 class ImportForm(StyledFormMixin, forms.Form):
     file = forms.FileField(
-        label=_("CSV file"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        help_text=_("UTF-8, with or without a byte order mark; the first row names the columns."),
+        label=_("CSV or Excel file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+        help_text=_(
+            "UTF-8 CSV (with or without a byte order mark) or an Excel workbook (.xlsx); the first row names the "
+            "columns."
+        ),
     )

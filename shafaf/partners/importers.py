@@ -1,7 +1,9 @@
-"""Bulk import of foreign partners from a CSV file, with a report row by row.
+"""Bulk import of foreign partners from a CSV file or an Excel workbook, with a report row by row.
 
-The file is UTF-8 (with or without a byte order mark), comma-separated, its first row naming the columns
-(in any order; unknown columns are reported and ignored):
+The file is read by `shafaf.interop.rows.read_table`: a CSV in UTF-8 (with or without a byte order mark) or
+UTF-16 with its byte order mark, or the first sheet of an .xlsx workbook; its first row names the columns (in any
+order, any case; unknown columns are reported and ignored). The report is a `shafaf.interop.rows.RowReport`
+(row, column, value, code, message for each error), like every other table import of the platform:
 
     name_ar, name_en, country             the legal names in Arabic and Latin script, ISO country code (required)
     registration_agency                   IATI organisation registration agency code, e.g. GB-CHC, SD-COA
@@ -24,8 +26,6 @@ reported as a duplicate and left as it is. See shafaf/partners/data/partners_sam
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from shafaf.core.exceptions import DomainError, NotAllowed
+from shafaf.interop.rows import RowError, RowReport, TableError, normalise_column, read_table
 
 from . import permissions, services
 from .choices import PartnerNameKind
@@ -53,39 +54,27 @@ ALIAS_PREFIXES = {"former": PartnerNameKind.FORMER, "acronym": PartnerNameKind.A
 
 
 @dataclass
-class RowError:
-    row: int  # the line of the file (the header is row 1)
-    column: str  # "" for the whole row
-    message: str
+class ImportReport(RowReport):
+    """The platform's RowReport (read, imported, unchanged, errors, file_errors) with what a partners import adds:
+    the partners it registered, the officers it added, the rows whose partner was already registered (counted in
+    `unchanged`, each with its reason) and warnings about the file (ignored columns)."""
 
-    def __str__(self) -> str:
-        if self.column:
-            return _("Row %(row)s, column %(column)s: %(message)s") % {
-                "row": self.row,
-                "column": self.column,
-                "message": self.message,
-            }
-        return _("Row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
-
-
-@dataclass
-class ImportReport:
-    rows_read: int = 0
     partners_created: list = field(default_factory=list)  # Organization rows, in the file's order
     officers_added: int = 0
-    rows_imported: int = 0
     duplicates: list[RowError] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    file_errors: list[str] = field(default_factory=list)  # the file could not be read at all
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def failed(self) -> bool:
-        return bool(self.errors or self.file_errors)
+    def rows_read(self) -> int:
+        return self.read
 
     @property
-    def failed_rows(self) -> list[int]:
-        return sorted({error.row for error in self.errors})
+    def rows_imported(self) -> int:
+        return self.imported
+
+    def duplicate(self, row: int, message) -> None:
+        self.duplicates.append(RowError(row=row, column="", message=str(message), code="duplicate"))
+        self.unchanged += 1
 
     def errors_by_row(self) -> list[tuple[int, list[RowError]]]:
         rows: dict[int, list[RowError]] = {}
@@ -95,14 +84,11 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         return {
-            "rows_read": self.rows_read,
-            "rows_imported": self.rows_imported,
+            **super().as_dict(),
             "partners_created": [partner.pk for partner in self.partners_created],
             "officers_added": self.officers_added,
-            "duplicates": [str(item) for item in self.duplicates],
-            "errors": [str(item) for item in self.errors],
-            "file_errors": self.file_errors,
-            "warnings": self.warnings,
+            "duplicates": [item.as_dict() for item in self.duplicates],
+            "warnings": [str(message) for message in self.warnings],
         }
 
 
@@ -121,16 +107,19 @@ def _column_of(field_name: str) -> str:
     return field_name
 
 
-def _errors_of(error: DomainError, row: int, *, officer_fields: bool = False) -> list[RowError]:
+def _errors_of(error: DomainError, row: int, values: dict, *, officer_fields: bool = False) -> list[RowError]:
+    code = str(error.code or "invalid")
     if not error.fields:
-        return [RowError(row, "", str(error.message))]
+        return [RowError(row=row, column="", message=str(error.message), code=code)]
     found = []
     for name, messages in error.fields.items():
         column = _column_of(name)
         if officer_fields and name in ("name_ar", "name_en"):
             column = f"officer_{name}"
         for message in messages:
-            found.append(RowError(row, column, str(message)))
+            found.append(
+                RowError(row=row, column=column, message=str(message), value=values.get(column, ""), code=code)
+            )
     return found
 
 
@@ -176,62 +165,45 @@ def _group_key(values: dict) -> tuple:
     return ("name", services.name_key(values.get("name_en") or ""), (values.get("country") or "").strip().upper())
 
 
-def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
-    """(header, [(row number, {column: value})], file errors) of a CSV file's bytes."""
+def read_rows(data: bytes, filename: str = "") -> tuple[list[str], list[tuple[int, dict]], list[str]]:
+    """(header, [(row number, {column: value})], file errors) of a CSV file's or an Excel workbook's bytes."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [], [_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")]
-    if "\x00" in text:
-        return [], [], [_("This is not a CSV file.")]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [], [_("The file is empty.")]
-    except csv.Error as error:
-        return [], [], [_("The file cannot be read as CSV: %(error)s") % {"error": error}]
-    header = [(name or "").strip().lower() for name in header]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        return header, [], [_("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)}]
-    rows = []
-    try:
-        for cells in reader:
-            if not any((cell or "").strip() for cell in cells):
-                continue
+        table = read_table(data, filename)
+        header = [normalise_column(name) for name in table.header]
+        missing = [name for name in REQUIRED_COLUMNS if name not in header]
+        if missing:
+            return header, [], [_("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)}]
+        rows = []
+        for number, values in table.rows:
             if len(rows) >= MAX_ROWS:
                 return header, rows, [_("The file has more than %(limit)s rows: split it.") % {"limit": MAX_ROWS}]
-            values = {name: (cells[index] if index < len(cells) else "").strip() for index, name in enumerate(header)}
-            rows.append((reader.line_num, values))
-    except csv.Error as error:
-        return (
-            header,
-            rows,
-            [_("Row %(row)s cannot be read as CSV: %(error)s") % {"row": reader.line_num, "error": error}],
-        )
+            rows.append((number, values))
+    except TableError as error:
+        return [], [], [str(error)]
     return header, rows, []
 
 
-def import_partners(*, actor, data: bytes, progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    """Imports the partners of a CSV file (the module's docstring lists the columns) through the registry's
-    services (each write audited, each new partner screened), row by row. Answers the report."""
+def import_partners(
+    *, actor, data: bytes, progress: Callable[[int, int], None] | None = None, filename: str = ""
+) -> ImportReport:
+    """Imports the partners of a CSV file or an Excel workbook (the module's docstring lists the columns) through
+    the registry's services (each write audited, each new partner screened), row by row. Answers the report."""
     if not permissions.can_manage_partners(actor):
         raise NotAllowed(_("Only the ministry's administrators and accreditation officers import partners."))
-    report = ImportReport()
+    report = ImportReport(file=filename)
     if len(data) > MAX_BYTES:
         report.file_errors.append(
             _("The file is too large: the limit is %(limit)s MB.") % {"limit": MAX_BYTES // (1024 * 1024)}
         )
         return report
-    header, rows, file_errors = read_rows(data)
+    header, rows, file_errors = read_rows(data, filename)
     report.file_errors.extend(file_errors)
     unknown = [name for name in header if name and name not in COLUMNS]
     if unknown:
         report.warnings.append(_("Columns ignored (unknown): %(columns)s.") % {"columns": ", ".join(unknown)})
     if file_errors and not rows:
         return report
-    report.rows_read = len(rows)
+    report.read = len(rows)
     # group key -> ("created", partner) | ("duplicate", row) | ("failed", row)
     groups: dict[tuple, tuple] = {}
     for done, (number, values) in enumerate(rows, start=1):
@@ -240,13 +212,13 @@ def import_partners(*, actor, data: bytes, progress: Callable[[int, int], None] 
         if state is None or state[0] == "failed":
             if state is not None and not (values.get("name_ar") or values.get("name_en")):
                 message = _("The partner of this row could not be registered (see row %(row)s).") % {"row": state[1]}
-                report.errors.append(RowError(number, "", message))
+                report.add(number, "", message, code="partner_failed")
             else:
                 outcome, partner = _register_row(actor, number, values, report)
                 groups[key] = (outcome, partner if outcome == "created" else number)
         elif state[0] == "duplicate":
             message = _("The partner of this row is already registered (see row %(row)s).") % {"row": state[1]}
-            report.duplicates.append(RowError(number, "", message))
+            report.duplicate(number, message)
         else:
             _continue_row(actor, number, values, state[1], report)
         if progress is not None:
@@ -269,13 +241,13 @@ def _register_row(actor, number: int, values: dict, report: ImportReport):
         )
     except DomainError as error:
         if error.code == "duplicate":
-            report.duplicates.append(RowError(number, "", str(error.message)))
+            report.duplicate(number, error.message)
             return "duplicate", None
-        report.errors.extend(_errors_of(error, number))
+        report.errors.extend(_errors_of(error, number, values))
         return "failed", None
     report.partners_created.append(partner)
     report.officers_added += 1 if officer else 0
-    report.rows_imported += 1
+    report.imported += 1
     return "created", partner
 
 
@@ -297,7 +269,7 @@ def _continue_row(actor, number: int, values: dict, partner, report: ImportRepor
             if officer is not None:
                 services.officer_add(actor=actor, partner=partner, **officer)
     except DomainError as error:
-        report.errors.extend(_errors_of(error, number, officer_fields=officer is not None))
+        report.errors.extend(_errors_of(error, number, values, officer_fields=officer is not None))
         return
     report.officers_added += 1 if officer else 0
-    report.rows_imported += 1
+    report.imported += 1

@@ -14,11 +14,14 @@ from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.accounts.choices import Authority
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import flash_saved, htmx_template, refuse_on_form, stored_file_response
+from shafaf.core.views import flash_saved, htmx_template, refuse_on_form, stored_file_response, upload_too_large
+from shafaf.interop.tables import Column, attr, export_filtered
 
 from . import importers, permissions, selectors, services
 from .choices import AccreditationStatus
@@ -52,9 +55,41 @@ def _refuse_unless(allowed: bool) -> None:
         raise PermissionDenied
 
 
+def _registration(partner) -> str:
+    profile = getattr(partner, "partner_profile", None)
+    if profile is None or not profile.registration_number:
+        return ""
+    return f"{profile.registration_agency} {profile.registration_number}".strip()
+
+
+def _screening(partner) -> str:
+    if partner.blocking_hits:
+        return ngettext("%(count)s standing hit", "%(count)s standing hits", partner.blocking_hits) % {
+            "count": partner.blocking_hits
+        }
+    return _("Clear") if partner.is_screened else _("Not screened")
+
+
+# The columns of the partners list, as its table shows them (and its CSV/Excel downloads).
+PARTNER_COLUMNS = [
+    Column("name_ar", _lazy("Name (Arabic)"), attr("name_ar")),
+    Column("name_en", _lazy("Name (English)"), attr("name_en")),
+    Column("country", _lazy("Country"), attr("country")),
+    Column("registration", _lazy("Registration"), _registration),
+    Column(
+        "accreditation",
+        _lazy("Accreditation"),
+        lambda partner: _("Accredited") if partner.is_accredited else _("Not accredited"),
+    ),
+    Column("screening", _lazy("Screening"), _screening),
+]
+
+
 def partner_list_view(request):
     _refuse_unless(permissions.can_view_partner_list(request.user))
     filterset = PartnerFilter(request.GET or None, queryset=selectors.partner_list(request.user))
+    if (response := export_filtered(request, filterset, PARTNER_COLUMNS, "partners")) is not None:
+        return response
     valid = not filterset.is_bound or filterset.is_valid()
     queryset = filterset.qs if valid else selectors.partner_list(request.user).none()
     page = Paginator(queryset, 25).get_page(request.GET.get("page"))
@@ -403,14 +438,8 @@ def import_view(request):
         status = 400
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            if upload.size > importers.MAX_BYTES:
-                form.add_error(
-                    "file",
-                    _("The file is too large: the limit is %(limit)s MB.")
-                    % {"limit": importers.MAX_BYTES // (1024 * 1024)},
-                )
-            else:
-                report = importers.import_partners(actor=request.user, data=upload.read())
+            if not upload_too_large(form, upload, importers.MAX_BYTES):
+                report = importers.import_partners(actor=request.user, data=upload.read(), filename=upload.name)
                 status = 200
                 if report.file_errors:
                     for message in report.file_errors:

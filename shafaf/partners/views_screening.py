@@ -9,13 +9,16 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from shafaf.accounts.choices import OrganizationKind
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import DomainError
 from shafaf.core.views import htmx_template, refuse_on_form
+from shafaf.interop.tables import Column, attr, export_or_none
 
 from . import permissions, screening
 from .choices import ScreeningTrigger
@@ -28,6 +31,42 @@ def _require_view(request) -> None:
         raise PermissionDenied
 
 
+VERSION_COLUMNS = [
+    Column("list", _lazy("List"), attr("get_source_display")),
+    Column("published", _lazy("Published"), attr("published")),
+    Column("entries", _lazy("Entries"), attr("entry_count")),
+    Column("names", _lazy("Names"), attr("name_count")),
+    Column("file", _lazy("File"), attr("file_name")),
+    Column("sha256", "SHA-256", attr("sha256")),
+    Column("loaded", _lazy("Loaded"), attr("loaded_at")),
+    Column("loaded_by", _lazy("Loaded by"), lambda version: version.loaded_by and version.loaded_by.get_username()),
+    Column("current", _lazy("Current"), lambda version: _("in use") if version.is_current else _("kept")),
+]
+
+
+def _hit_who(hit) -> str:
+    if hit.officer:
+        return f"{hit.officer} ({hit.officer.get_role_display()}, {hit.partner})"
+    return str(hit.partner)
+
+
+HIT_COLUMNS = [
+    Column("status", _lazy("Status"), attr("get_status_display")),
+    Column("partner_or_officer", _lazy("Partner or officer"), _hit_who),
+    Column("name_screened", _lazy("Name screened"), attr("query")),
+    Column("list", _lazy("List"), lambda hit: hit.version.source.upper()),
+    Column("entry", _lazy("List entry"), attr("entry.entry_id")),
+    Column("matched_name", _lazy("Matched name"), attr("matched_name")),
+    Column("score", _lazy("Score"), lambda hit: round(hit.score, 2)),
+    Column(
+        "explanation",
+        _lazy("Explanation"),
+        lambda hit: hit.explanation_en if (get_language() or "").startswith("en") else hit.explanation_ar,
+    ),
+    Column("found", _lazy("Found"), attr("found_at")),
+]
+
+
 @require_safe
 def version_list_view(request):
     """Every version of each list, the current ones first."""
@@ -35,6 +74,8 @@ def version_list_view(request):
     filterset = VersionFilter(request.GET or None, queryset=screening.versions_visible_to(request.user))
     valid = not filterset.is_bound or filterset.is_valid()
     versions = filterset.qs.order_by("source", "-is_current", "-loaded_at", "-id") if valid else []
+    if valid and (response := export_or_none(request, versions, VERSION_COLUMNS, "sanctions-lists")) is not None:
+        return response
     page = Paginator(versions, 25).get_page(request.GET.get("page"))
     context = {
         "filter": filterset,
@@ -103,6 +144,8 @@ def hit_list_view(request):
     filterset = HitFilter(request.GET or None, queryset=screening.hits_visible_to(request.user))
     valid = not filterset.is_bound or filterset.is_valid()
     hits = filterset.qs if valid else screening.hits_visible_to(request.user).none()
+    if valid and (response := export_or_none(request, hits, HIT_COLUMNS, "screening-hits")) is not None:
+        return response
     page = Paginator(hits, 25).get_page(request.GET.get("page"))
     template = htmx_template(request, "partners/screening/hit_list.html", "partners/screening/_hit_table.html")
     return render(request, template, {"filter": filterset, "page": page}, status=200 if valid else 400)

@@ -27,9 +27,11 @@ def _index(kind: str) -> dict[str, dict]:
 class _Codelist(dict):
     def __init__(self, kind: str):
         super().__init__(_index(kind))
+        # Asked for on every project's validation (several times per imported activity): computed once.
+        self._active = frozenset(code for code, item in self.items() if item["status"] == "active")
 
-    def active_codes(self) -> set[str]:
-        return {code for code, item in self.items() if item["status"] == "active"}
+    def active_codes(self) -> frozenset[str]:
+        return self._active
 
     def label(self, code: str, language: str | None = None) -> str:
         item = self.get(code)

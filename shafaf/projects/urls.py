@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import views, workflow
+from . import views, views_import, workflow
 
 app_name = "projects"
 urlpatterns = [
     path("projects/", views.project_list_view, name="project_list"),
     path("projects/new/", views.project_form_view, name="project_create"),
     path("projects/review/", views.review_queue_view, name="review_queue"),
+    path("projects/import/", views_import.project_import_view, name="project_import"),
+    path("projects/import/sample.csv", views_import.project_import_sample_view, name="project_import_sample"),
     path("projects/<int:pk>/", views.project_detail_view, name="project_detail"),
     path("projects/<int:pk>/edit/", views.project_form_view, name="project_edit"),
     path("projects/<int:pk>/revision/", views.project_revision_view, name="project_revision"),

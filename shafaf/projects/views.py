@@ -4,11 +4,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.accounts.models import Organization
 from shafaf.core.exceptions import DomainError
 from shafaf.core.views import apply_domain_error, flash_saved, htmx_template, refuse_on_form, stored_file_response
+from shafaf.interop.tables import Column, attr, export_filtered, requested_format
 
 from . import permissions, selectors, services, workflow
 from .filters import ProjectFilter
@@ -17,9 +19,22 @@ from .rulebook import permissions as rulebook_permissions
 from .rulebook import selectors as rulebook_selectors
 from .services import LOCATION_FIELDS
 
+# The columns of the projects list, as its table shows them (and its CSV/Excel downloads).
+PROJECT_COLUMNS = [
+    Column("reference", _lazy("Reference"), attr("reference")),
+    Column("title", _lazy("Title"), attr("title")),
+    Column("charity", _lazy("Charity"), lambda project: str(project.charity)),
+    Column("country", _lazy("Country"), attr("country_label")),
+    Column("project_model", _lazy("MOSA project model"), attr("get_project_model_display")),
+    Column("beneficiaries", _lazy("Beneficiaries"), attr("beneficiary_count")),
+    Column("status", _lazy("Status"), attr("get_status_display")),
+]
+
 
 def project_list_view(request):
     filterset = ProjectFilter(request.GET or None, queryset=selectors.project_list(request.user))
+    if (response := export_filtered(request, filterset, PROJECT_COLUMNS, "projects")) is not None:
+        return response
     page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
     template = htmx_template(request, "projects/project_list.html", "projects/_project_table.html")
     return render(
@@ -162,12 +177,26 @@ def _refused(request, project, action: str, form, error: DomainError | None, *, 
     return render(request, "projects/project_detail.html", context, status=status)
 
 
+REVIEW_COLUMNS = [
+    *PROJECT_COLUMNS[:4],
+    PROJECT_COLUMNS[6],
+    Column("submitted", _lazy("Submitted"), lambda project: project.submitted_at and project.submitted_at.date()),
+    Column("days_waiting", _lazy("Days waiting"), attr("days_waiting")),
+    Column("risk", _lazy("Risk"), lambda project: project.risk.score),
+    Column("risk_explanation", _lazy("Risk explanation"), lambda project: str(project.risk.explanation)),
+]
+
+
 def review_queue_view(request):
     """The ministry's queue of submissions: the riskiest first (selectors.rank_by_risk), then the longest
     waiting."""
     if not permissions.can_view_review_queue(request.user):
         raise PermissionDenied
     filterset = ProjectFilter(request.GET or None, queryset=selectors.review_queue(request.user))
+    if requested_format(request) and (not filterset.is_bound or filterset.is_valid()):
+        rows = selectors.rank_by_risk(filterset.qs)
+        if (response := export_filtered(request, filterset, REVIEW_COLUMNS, "review-queue", rows)) is not None:
+            return response
     page = Paginator(selectors.rank_by_risk(filterset.qs), 25).get_page(request.GET.get("page"))
     template = htmx_template(request, "projects/review_queue.html", "projects/_review_table.html")
     return render(

@@ -5,10 +5,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from shafaf.core.exceptions import DomainError
 from shafaf.core.views import refuse_on_form
+from shafaf.interop.tables import Column, attr, export_or_none
 from shafaf.projects.selectors import project_get
 from shafaf.strategy import selectors as strategy_selectors
 from shafaf.strategy.forms import place_indicator_errors
@@ -20,11 +22,24 @@ from .forms import ReportForm, ReviewForm
 ACTIONS = ("submit", "accept", "return")
 
 
+REPORT_COLUMNS = [
+    Column("period", _lazy("Period"), attr("period_label")),
+    Column("due_date", _lazy("Due date"), attr("due_date")),
+    Column("status", _lazy("Status"), attr("get_status_display")),
+    Column("submitted", _lazy("Submitted"), lambda report: report.submitted_at and report.submitted_at.date()),
+    Column("reviewed", _lazy("Reviewed"), lambda report: report.reviewed_at and report.reviewed_at.date()),
+]
+
+
 def report_list_view(request, pk: int):
     project = project_get(request.user, pk)
+    reports = selectors.report_list(request.user, project)
+    filename = f"reports-{project.reference}"
+    if (response := export_or_none(request, reports, REPORT_COLUMNS, filename)) is not None:
+        return response
     context = {
         "project": project,
-        "reports": selectors.report_list(request.user, project),
+        "reports": reports,
         "schedule": selectors.schedule_of(project),
         "due": selectors.reports_due(project),
         "can_create": permissions.can_create_report(request.user, project),

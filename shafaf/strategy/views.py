@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from shafaf.accounts.choices import Role
@@ -20,6 +21,7 @@ from shafaf.accounts.permissions import organization_ids_with_role
 from shafaf.core.exceptions import DomainError
 from shafaf.core.ids import pk_or_404
 from shafaf.core.views import htmx_template, refuse_on_form
+from shafaf.interop.tables import Column, export_or_none
 from shafaf.projects.selectors import project_get
 from shafaf.reports.selectors import reports_visible_to
 
@@ -162,6 +164,37 @@ def _feeds_for_project(project):
 # --- plans ---
 
 
+def _plan_version(row) -> str:
+    text = f"v{row['version'].number}" if row["version"] else _("None yet")
+    if row["draft"]:
+        text = f"{text} ({_('Draft')} v{row['draft'].number})"
+    return text
+
+
+def _plan_period(row) -> str:
+    version = row["version"] or row["draft"]
+    return f"{version.period_start:%Y-%m-%d} → {version.period_end:%Y-%m-%d}" if version else ""
+
+
+PLAN_COLUMNS = [
+    Column("plan", _lazy("Plan"), lambda row: row["plan"].name),
+    Column("code", _lazy("Code"), lambda row: row["plan"].code),
+    Column("organisation", _lazy("Organisation"), lambda row: str(row["plan"].organization)),
+    Column("version", _lazy("Version in force"), _plan_version),
+    Column("period", _lazy("Period"), _plan_period),
+    Column("objectives", _lazy("Objectives"), lambda row: row["objectives"]),
+    Column("indicators", _lazy("Indicators"), lambda row: row["indicators"]),
+    Column("projects", _lazy("Projects"), lambda row: row["projects"]),
+]
+OBJECTIVE_COLUMNS = [
+    Column("plan", _lazy("Plan"), lambda objective: objective.version.plan.name),
+    Column("organisation", _lazy("Organisation"), lambda objective: str(objective.version.plan.organization)),
+    Column("code", _lazy("Code"), lambda objective: objective.code),
+    Column("objective", _lazy("Objective"), lambda objective: objective.title),
+    Column("kind", _lazy("Kind"), lambda objective: objective.get_kind_display()),
+]
+
+
 def plan_list_view(request):
     user = request.user
     plans = list(selectors.plans_visible_to(user).select_related("organization").order_by("organization__kind", "code"))
@@ -179,6 +212,8 @@ def plan_list_view(request):
                 "projects": selectors.version_projects(user, version).count() if version else 0,
             }
         )
+    if (response := export_or_none(request, rows, PLAN_COLUMNS, "plans")) is not None:
+        return response
     organizations = _creatable_organizations(user)
     form = None
     if organizations.exists():
@@ -415,6 +450,8 @@ def objectives_without_projects_view(request):
     if not (user.roles() & {Role.MINISTRY_REVIEWER, Role.MINISTRY_ADMIN, Role.AUDITOR}):
         raise PermissionDenied
     objectives = selectors.objectives_without_projects(user).select_related("version__plan__organization")
+    if (response := export_or_none(request, objectives, OBJECTIVE_COLUMNS, "objectives-without-projects")) is not None:
+        return response
     page = Paginator(objectives, 50).get_page(request.GET.get("page"))
     return render(request, "strategy/objectives_without_projects.html", {"page": page})
 

@@ -127,6 +127,16 @@ def test_mixed_xlsx_keeps_exactly_the_good_rows(world, project):
     assert_mixed_result(batch, project)
 
 
+def test_a_utf16_csv_reads_like_utf8(world, project):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = [["A", "1.500", "KWD", D, "F-1", "", "", "invoice"], ["B", "-2", "KWD", D, "F-2", "", "", "receipt"]]
+    upload = SimpleUploadedFile("expenditures.csv", to_csv([HEADER, *rows]).encode("utf-16"), content_type="text/csv")
+    batch = run(world, project, upload)
+    assert (batch.status, batch.rows_ok, batch.rows_failed) == (FinanceImport.Status.DONE, 1, 1)
+    assert [(e["row"], e["code"], e["value"]) for e in batch.errors] == [(3, "amount", "-2")]
+
+
 def test_semicolons_bom_and_arabic_headers(world, project):
     header = ["رمز البند", "المبلغ", "العملة", "التاريخ", "رقم الفاتورة", "المكان", "الوصف", "نوع المستند"]
     rows = [
@@ -135,7 +145,16 @@ def test_semicolons_bom_and_arabic_headers(world, project):
     ]
     batch = run(world, project, csv_upload(to_csv([header, *rows], delimiter=";"), bom=True))
     assert (batch.rows_ok, batch.rows_failed) == (1, 1)
-    assert batch.errors == [{"row": 3, "column": "رقم الفاتورة", "message": "Give the invoice or receipt number."}]
+    # The platform's row-error format (shafaf.interop.rows.RowError): the cell's value and a code besides.
+    assert batch.errors == [
+        {
+            "row": 3,
+            "column": "رقم الفاتورة",
+            "value": "",
+            "code": "reference",
+            "message": "Give the invoice or receipt number.",
+        }
+    ]
     kept = Expenditure.objects.get(batch=batch)
     assert (kept.place, kept.evidence_kind, kept.amount_minor) == ("الخرطوم", "invoice", 1500)
 
@@ -254,7 +273,9 @@ def test_blocked_line_rows_refused(world, project):
     with mock.patch.object(expenditures.deviations, "spending_blocked", side_effect=blocked):
         batch = run(world, project, csv_upload(to_csv([HEADER, *rows])))
     assert (batch.rows_ok, batch.rows_failed) == (1, 1)
-    assert batch.errors == [{"row": 2, "column": "line code", "message": "Spending on A is blocked."}]
+    assert batch.errors == [
+        {"row": 2, "column": "line code", "value": "A", "code": "line", "message": "Spending on A is blocked."}
+    ]
 
 
 def test_who_may_import(world, project):

@@ -222,6 +222,12 @@ def test_an_import_keeps_the_good_rows_and_reports_each_bad_one(world):
     assert by_row[6]["column"] == "rate" and by_row[7]["column"] == "rate" and "12" in by_row[7]["message"]
     assert by_row[8]["column"] == "rate" and "Row 2" in by_row[8]["message"]
     assert by_row[10]["column"] == "rate" and by_row[13]["column"] == "rate" and by_row[14]["column"] == "rate"
+    # The platform's row-error format (shafaf.interop.rows.RowError): the cell's value and a code besides.
+    assert set(by_row[6]) == {"row", "column", "value", "code", "message"}
+    assert (
+        by_row[6]["value"] == "-0.33" and by_row[3]["value"] == "XYZ" and by_row[8]["code"] == "conflicting_duplicate"
+    )
+    assert batch.report.as_dict()["errors"] == batch.errors and batch.report.read == 12
     stored = {(r.currency, r.on_date.isoformat()): (r.rate, r.source, r.batch_id) for r in ExchangeRate.objects.all()}
     assert stored == {
         ("USD", "2024-03-31"): ("0.3065", "CBK", batch.pk),
@@ -243,12 +249,43 @@ def test_an_import_with_arabic_headers_and_a_bom_replaces_only_changed_rates(wor
     assert change.changes["rate"] == ["0.33", "0.331"]
 
 
+def test_a_utf16_csv_and_an_excel_workbook_import_like_a_utf8_csv(world):
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    text = "العملة,التاريخ,السعر\nUSD,2024-03-31,0.3065\n"
+    batch = rates_import.rates_import(
+        actor=world.ministry_admin, file=SimpleUploadedFile("r.csv", text.encode("utf-16"))
+    )
+    assert (batch.rows_ok, batch.rows_failed) == (1, 0)
+    workbook = Workbook()
+    workbook.active.append(["Currency", "Date", "Rate", "Source"])
+    workbook.active.append(["EUR", "2024-03-31", "0.331", "CBK"])
+    workbook.active.append(["GBP", "2024-03-31", "0,33", "CBK"])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    with translation.override("en"):
+        batch = rates_import.rates_import(
+            actor=world.ministry_admin, file=SimpleUploadedFile("rates.xlsx", buffer.getvalue())
+        )
+    assert (batch.rows_ok, batch.rows_failed) == (1, 1)
+    assert [(e["row"], e["column"], e["value"]) for e in batch.errors] == [(3, "Rate", "0,33")]
+    assert ExchangeRate.objects.get(currency="EUR").rate == "0.331"
+    assert not ExchangeRate.objects.filter(currency="GBP").exists()
+
+
 @pytest.mark.parametrize(
     ("content", "code"),
     [
         (b"", "rates_file_empty"),
         (b"date,rate\n2024-01-01,1\n", "rates_file_header"),
-        ("currency,date,rate\nUSD,2024-01-01,0.3\n".encode("utf-16"), "rates_file_encoding"),
+        # The table reader (shafaf.interop.rows) reads UTF-8 and UTF-16 with its mark; anything else is refused.
+        (
+            "currency,date,rate,source\nUSD,2024-01-01,0.3,Banque du Liban – café\n".encode("cp1252"),
+            "rates_file_encoding",
+        ),
+        (b"currency,date,rate,rate\nUSD,2024-01-01,0.3,0.3\n", "rates_file_unreadable"),
     ],
 )
 def test_a_file_that_is_not_a_rates_table_is_refused_whole(world, content, code):

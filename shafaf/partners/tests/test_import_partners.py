@@ -58,12 +58,17 @@ def test_bad_rows_are_reported_and_good_rows_kept(world):
     assert [p.name_en for p in report.partners_created] == ["Org A"]
     assert report.officers_added == 2
     assert report.failed_rows == [3, 4, 6, 8]
-    messages = [str(error) for error in report.errors]
-    assert any(m.startswith("Row 3, column country:") and "XX" in m for m in messages), messages
-    assert any(m.startswith("Row 4, column registration_agency:") for m in messages), messages
-    assert any(m.startswith("Row 6, column officer_role:") for m in messages), messages
-    assert any(m.startswith("Row 8, column officer_name_en:") for m in messages), messages
+    # The platform's row-error format (shafaf.interop.rows): row, column, value, code, message.
+    where = {(error.row, error.column): error for error in report.errors}
+    assert set(where) >= {(3, "country"), (4, "registration_agency"), (6, "officer_role"), (8, "officer_name_en")}
+    assert where[3, "country"].value == "XX" and "XX" in where[3, "country"].message
+    assert where[4, "registration_agency"].value == "ZZ-BAD"
+    assert str(where[3, "country"]).startswith("row 3, country:")
+    csv_lines = report.errors_csv().decode("utf-8-sig").splitlines()
+    assert csv_lines[0] == "row,column,value,code,message"
+    assert any(line.startswith("3,country,XX,") for line in csv_lines), csv_lines
     assert [d.row for d in report.duplicates] == [7]
+    assert report.unchanged == 1 and report.as_dict()["duplicates"][0]["code"] == "duplicate"
     org_a = PartnerProfile.objects.get(registration_number="1").organization
     assert sorted(Officer.objects.filter(partner=org_a).values_list("name_en", flat=True)) == ["Ali", "Omar"]
     assert PartnerName.objects.filter(partner=org_a, name="Alias A").exists()
@@ -82,6 +87,35 @@ def test_file_level_problems(world):
     assert report.warnings and not report.failed and len(report.partners_created) == 1
 
 
+def test_an_excel_workbook_imports_like_a_csv(world):
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(
+        [
+            "Name AR",
+            "Name EN",
+            "Country",
+            "Registration Agency",
+            "Registration Number",
+            "Officer Role",
+            "Officer Name EN",
+        ]
+    )
+    sheet.append(["منظمة إكسل", "Excel Org", "SD", "SD-COA", 991, "head", "Huda"])
+    sheet.append(["منظمة خطأ", "Bad Org", "XX", None, None, None, None])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    report = importers.import_partners(actor=world.ministry_admin, data=buffer.getvalue(), filename="p.xlsx")
+    assert report.read == 2 and report.imported == 1 and report.file == "p.xlsx"
+    assert [p.name_en for p in report.partners_created] == ["Excel Org"]
+    assert PartnerProfile.objects.get(organization__name_en="Excel Org").registration_number == "991"
+    assert [(error.row, error.column, error.value) for error in report.errors] == [(3, "country", "XX")]
+
+
 def test_only_managers_import(world):
     with pytest.raises(NotAllowed):
         importers.import_partners(actor=world.najat, data=SAMPLE.read_bytes())
@@ -97,7 +131,7 @@ def test_the_command_prints_the_report_and_fails_on_bad_rows(world, tmp_path):
     with pytest.raises(SystemExit) as caught:
         call_command("import_partners", str(bad), "--as", "mosa_admin", stdout=StringIO(), stderr=err)
     assert caught.value.code == 1
-    assert "Row 2, column country" in err.getvalue()
+    assert "row 2, country" in err.getvalue()
 
 
 def test_the_upload_page_shows_the_report(world, login):
@@ -108,6 +142,12 @@ def test_the_upload_page_shows_the_report(world, login):
     assert response.status_code == 200
     text = response.content.decode()
     assert 'data-testid="import-report"' in text and 'data-row="3"' in text
+    import base64
+    import re
+
+    href = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', text).group(1)
+    errors = base64.b64decode(href).decode("utf-8-sig").splitlines()
+    assert errors[0] == "row,column,value,code,message" and errors[1].startswith("3,country,XX,")
     assert PartnerProfile.objects.filter(organization__name_en="Org A").exists()
     assert client.get("/partners/import/sample.csv").status_code == 200
     assert login(world.najat).get("/partners/import/").status_code == 403
