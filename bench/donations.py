@@ -564,10 +564,10 @@ def _wrap_phases(sql: dict) -> dict:
     from shafaf.finance import ledger
 
     targets = [
-        ("DRF authentication: api_token_authenticate", authentication, "api_token_authenticate"),
-        ("api: _charity_for (memberships, charity)", api, "_charity_for"),
-        ("api: replayed_donation (the key looked up)", services, "replayed_donation"),
-        ("api: _get (donor, bank account, project, campaign)", api, "_get"),
+        ("DRF authentication: token, user, memberships, organisations", authentication, "token_authenticate"),
+        ("api: donation_input (the body checked)", api, "donation_input"),
+        ("api: _charity_for (from the memberships loaded)", api, "_charity_for"),
+        ("api: donation_lookups (key, donor, account, project, campaign)", api.selectors, "donation_lookups"),
         ("service: donation_record (all of it)", services, "donation_record"),
         ("  validate_donation", services, "validate_donation"),
         ("  _signature (Ed25519, before the INSERT)", services, "_signature"),

@@ -171,7 +171,7 @@ def membership_deactivate(*, actor, membership: Membership, reason: str = "") ->
     return membership
 
 
-def _hash_key(key: str) -> str:
+def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -184,7 +184,7 @@ def api_token_create(*, actor: User, user: User, name: str) -> tuple[ApiToken, s
         raise DomainError(_("Name the token."), code="invalid", fields={"name": [_("This field is required.")]})
     key = "shf_" + secrets.token_urlsafe(32)
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:12], key_hash=_hash_key(key))
+        token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:12], key_hash=hash_key(key))
         audit.record(
             actor=actor or user, action="api_token.create", subject=token, changes={"name": [None, token.name]}
         )
@@ -208,7 +208,7 @@ LAST_USED_PRECISION = dt.timedelta(minutes=1)
 def api_token_authenticate(key: str) -> ApiToken | None:
     token = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=_hash_key(key), revoked_at__isnull=True, user__is_active=True)
+        .filter(key_hash=hash_key(key), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if token is not None:

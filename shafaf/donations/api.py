@@ -58,10 +58,76 @@ def _charity_for(user, charity_id):
         charity_id = next(iter(allowed))
     if charity_id not in allowed and not user.is_superuser:
         raise NotAllowed(_("You cannot record donations for this charity."))
+    # The organisations of the user's memberships, loaded with its API token (shafaf.api.authentication).
+    loaded = getattr(user, "_shafaf_organizations", None) or {}
+    charity = loaded.get(charity_id)
+    if charity is not None and charity.kind == "charity":
+        return charity
     try:
         return Organization.objects.get(pk=charity_id, kind="charity")
     except Organization.DoesNotExist:
         raise _not_found("charity") from None
+
+
+def _plain_text(value, max_length: int, *, blank: bool = False) -> bool:
+    """Text a CharField keeps as it is: no surrounding space, printable (no NUL or lone surrogate), short enough."""
+    return (
+        type(value) is str
+        and (blank or value != "")
+        and len(value) <= max_length
+        and value == value.strip()
+        and value.isprintable()
+    )
+
+
+def _plain_id(value, *, required: bool) -> bool:
+    return (type(value) is int and 1 <= value <= ID_MAX) or (value is None and not required)
+
+
+def donation_input(data) -> dict | None:
+    """The validated data of DonationSerializer for a plain JSON body — the common case, without building the
+    serializer — or None when anything in it is not plain (then the serializer validates it and words the errors).
+    Gives exactly what DonationSerializer(data=data).validated_data would."""
+    if type(data) is not dict:
+        return None
+    get = data.get
+    try:
+        if not (
+            _plain_id(get("donor"), required=True)
+            and _plain_id(get("bank_account"), required=True)
+            and _plain_text(get("amount"), 40)
+            and _plain_text(get("currency"), 3)
+            and type(get("channel")) is str
+            and get("channel") in Channel.values
+            and type(get("purpose")) is str
+            and get("purpose") in Purpose.values
+            and type(get("received_at")) is str
+        ):
+            return None
+        validated = {
+            "donor": data["donor"],
+            "amount": data["amount"],
+            "currency": data["currency"],
+            "received_at": serializers.DateTimeField().run_validation(data["received_at"]),
+            "channel": data["channel"],
+            "bank_account": data["bank_account"],
+            "purpose": data["purpose"],
+            "channel_ref": get("channel_ref", ""),
+        }
+    except ValidationError:
+        return None
+    if not _plain_text(validated["channel_ref"], 100, blank=True):
+        return None
+    for name in ("charity", "project", "campaign"):
+        if name in data:
+            if not _plain_id(data[name], required=False):
+                return None
+            validated[name] = data[name]
+    if "anonymous" in data:
+        if type(data["anonymous"]) is not bool:
+            return None
+        validated["anonymous"] = data["anonymous"]
+    return validated
 
 
 def _get(queryset, pk, field):
@@ -229,31 +295,50 @@ class DonationViewSet(
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 200:
             raise ValidationError({"Idempotency-Key": [_("At most 200 characters.")]})
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = donation_input(request.data)
+        if data is None:
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         user = request.user
         charity = _charity_for(user, data.get("charity"))
         request_hash = services.request_fingerprint(dict(request.data.items())) if key else ""
-        if key:
-            # Replay before looking anything up: the same key and body give the first answer whatever changed.
-            replay = services.replayed_donation(charity.pk, key, request_hash)
-            if replay is not None:
-                return self._created(replay)
-        donors = selectors.donors_visible_to(user).filter(charity=charity)
-        accounts = selectors.bank_accounts_visible_to(user).filter(charity=charity)
+        # One query: the donation already recorded with the key, and the charity's donor, bank account, project
+        # and campaign named in the body (what donors_visible_to and bank_accounts_visible_to give a user who
+        # records the charity's donations).
+        replay, donor, bank_account, project, campaign = selectors.donation_lookups(
+            charity_id=charity.pk,
+            idempotency_key=key,
+            donor_id=data["donor"],
+            bank_account_id=data["bank_account"],
+            project_id=data.get("project"),
+            campaign_id=data.get("campaign"),
+        )
+        if replay is not None:
+            # The same key and body give the first answer whatever changed since.
+            return self._created(services.replay_of(replay, request_hash))
+        for name, pk, found in (
+            ("donor", data["donor"], donor),
+            ("bank_account", data["bank_account"], bank_account),
+            ("project", data.get("project"), project),
+            ("campaign", data.get("campaign"), campaign),
+        ):
+            if pk is not None and found is None:
+                raise _not_found(name)
+            if found is not None:
+                found.charity = charity  # the same charity (the look-up asked for it): no lazy query later
         donation = services.donation_record(
             actor=user,
             charity=charity,
-            donor=_get(donors, data["donor"], "donor"),
+            donor=donor,
             amount=data["amount"],
             currency=data["currency"],
             received_at=data["received_at"],
             channel=data["channel"],
-            bank_account=_get(accounts, data["bank_account"], "bank_account"),
+            bank_account=bank_account,
             purpose=data["purpose"],
-            project=_get(Project.objects.filter(charity=charity), data.get("project"), "project"),
-            campaign=_get(Campaign.objects.filter(charity=charity), data.get("campaign"), "campaign"),
+            project=project,
+            campaign=campaign,
             anonymous=data.get("anonymous", False),
             idempotency_key=key,
             request_hash=request_hash,

@@ -175,13 +175,14 @@ class Donation(models.Model):
         Donor, verbose_name=_("donor"), on_delete=models.PROTECT, related_name="donations", db_index=False
     )
     kind = models.CharField(_("entry"), max_length=20, choices=EntryKind.choices, default=EntryKind.DONATION)
-    corrects = models.ForeignKey(
+    corrects = models.ForeignKey(  # indexed by donation_corrects (only the rows that correct one)
         "self",
         verbose_name=_("corrects"),
         on_delete=models.PROTECT,
         related_name="corrections",
         null=True,
         blank=True,
+        db_index=False,
     )
     # Positive for a donation; negative for a refund; either sign for a correction.
     amount_minor = models.BigIntegerField(_("amount (minor units)"))
@@ -201,13 +202,25 @@ class Donation(models.Model):
         blank=True,
         db_index=False,
     )
-    campaign = models.ForeignKey(
-        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="donations", null=True, blank=True
+    campaign = models.ForeignKey(  # indexed by donation_campaign (only the campaigns' rows)
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        related_name="donations",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     anonymous = models.BooleanField(_("anonymous to the public"), default=False)
     entered_at = models.DateTimeField(_("entered at"), default=timezone.now)
+    # Not indexed: nothing lists donations by who entered them (every insert would pay for the index).
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
     )
     # Entered after the next business day following its receipt: the ministry sees it flagged.
     entered_late = models.BooleanField(_("entered late"), default=False)
@@ -215,12 +228,19 @@ class Donation(models.Model):
     channel_ref = models.CharField(_("channel reference"), max_length=100, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, blank=True)
     request_hash = models.CharField(_("request fingerprint"), max_length=64, blank=True)
-    batch = models.ForeignKey(
-        DonationImport, verbose_name=_("import"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    batch = models.ForeignKey(  # indexed by donation_batch (only imported rows)
+        DonationImport,
+        verbose_name=_("import"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,
     )
     reason = models.TextField(_("reason"), blank=True)
     # The receipt: a short public code, and the platform's signature over the receipt's facts.
-    receipt_number = models.CharField(_("receipt number"), max_length=40, unique=True)
+    # Unique by donation_unique_receipt_number (a constraint: no second, pattern-matching index on PostgreSQL).
+    receipt_number = models.CharField(_("receipt number"), max_length=40)
     receipt_signature = models.CharField(_("receipt signature"), max_length=200, blank=True)
 
     class Meta:
@@ -231,6 +251,9 @@ class Donation(models.Model):
             models.Index(fields=["charity", "-received_at"], name="donation_charity_received"),
             models.Index(fields=["donor", "-received_at"], name="donation_donor_received"),
             models.Index(fields=["project"], name="donation_project"),
+            models.Index(fields=["corrects"], condition=Q(corrects__isnull=False), name="donation_corrects"),
+            models.Index(fields=["campaign"], condition=Q(campaign__isnull=False), name="donation_campaign"),
+            models.Index(fields=["batch"], condition=Q(batch__isnull=False), name="donation_batch"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount_minor=0), name="donation_amount_not_zero"),
@@ -255,6 +278,7 @@ class Donation(models.Model):
                 condition=~Q(channel_ref=""),
                 name="donation_unique_channel_ref",
             ),
+            models.UniqueConstraint(fields=["receipt_number"], name="donation_unique_receipt_number"),
         ]
 
     def __str__(self) -> str:
@@ -282,8 +306,13 @@ class Allocation(models.Model):
     )
     amount_minor = models.BigIntegerField(_("amount (minor units)"))
     currency = models.CharField(_("currency"), max_length=3)
-    allocated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("allocated by"), on_delete=models.PROTECT, related_name="+", null=True
+    allocated_by = models.ForeignKey(  # not indexed: nothing lists allocations by who made them
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("allocated by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        db_index=False,
     )
     allocated_at = models.DateTimeField(_("allocated at"), default=timezone.now)
     reason = models.CharField(_("reason"), max_length=300, blank=True)

@@ -398,6 +398,12 @@ def replayed_donation(charity_id: int, idempotency_key: str, request_hash: str) 
     existing = Donation.objects.filter(charity_id=charity_id, idempotency_key=idempotency_key).first()
     if existing is None:
         return None
+    return replay_of(existing, request_hash)
+
+
+def replay_of(existing: Donation, request_hash: str) -> Donation:
+    """The donation recorded before with the same idempotency key, marked replayed; IdempotencyMismatch when it
+    was recorded for another request."""
     if existing.request_hash != request_hash:
         raise IdempotencyMismatch()
     existing.replayed = True
@@ -629,6 +635,38 @@ def donation_record(
     return donation
 
 
+_INSERT_SQL: dict[bool, tuple] = {}
+
+
+def _insert_sql(*, with_allocation: bool) -> tuple[str, list, list]:
+    """The INSERT ... ON CONFLICT DO NOTHING of _insert_once (PostgreSQL), made once per process: its text and the
+    fields whose values it takes, in order."""
+    found = _INSERT_SQL.get(with_allocation)
+    if found is not None:
+        return found
+    quote = connection.ops.quote_name
+
+    def columns(model, skip=()):
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
+        casts = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+        return fields, ", ".join(quote(f.column) for f in fields), casts
+
+    donation_fields, d_columns, d_casts = columns(Donation)
+    sql = (
+        f"INSERT INTO {quote(Donation._meta.db_table)} ({d_columns}) VALUES ({d_casts}) "  # noqa: S608
+        "ON CONFLICT DO NOTHING RETURNING id"
+    )
+    allocation_fields = []
+    if with_allocation:
+        allocation_fields, a_columns, a_casts = columns(Allocation, skip=("donation_id",))
+        sql = (
+            f"WITH d AS ({sql}) INSERT INTO {quote(Allocation._meta.db_table)} "  # noqa: S608
+            f"({quote('donation_id')}, {a_columns}) SELECT d.id, {a_casts} FROM d RETURNING {quote('donation_id')}, id"
+        )
+    found = _INSERT_SQL[with_allocation] = (sql, donation_fields, allocation_fields)
+    return found
+
+
 def _insert_once(donation: Donation, allocation: Allocation | None = None) -> Allocation | None:
     """Inserts the donation (and its allocation, when given); IntegrityError when a unique key (idempotency key,
     channel reference, receipt number) is taken, leaving the transaction usable: one statement with ON CONFLICT
@@ -637,26 +675,10 @@ def _insert_once(donation: Donation, allocation: Allocation | None = None) -> Al
         with transaction.atomic():  # a savepoint: a unique violation leaves the outer transaction usable
             donation.save(force_insert=True)
         return None
-    quote = connection.ops.quote_name
-
-    def columns_and_params(model, instance, skip=()):
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
-        params = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
-        casts = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
-        return ", ".join(quote(f.column) for f in fields), casts, params
-
-    columns, casts, params = columns_and_params(Donation, donation)
-    sql = (
-        f"INSERT INTO {quote(Donation._meta.db_table)} ({columns}) VALUES ({casts}) "  # noqa: S608
-        "ON CONFLICT DO NOTHING RETURNING id"
-    )
+    sql, donation_fields, allocation_fields = _insert_sql(with_allocation=allocation is not None)
+    params = [f.get_db_prep_save(f.pre_save(donation, add=True), connection) for f in donation_fields]
     if allocation is not None:
-        a_columns, a_casts, a_params = columns_and_params(Allocation, allocation, skip=("donation_id",))
-        sql = (
-            f"WITH d AS ({sql}) INSERT INTO {quote(Allocation._meta.db_table)} "  # noqa: S608
-            f"({quote('donation_id')}, {a_columns}) SELECT d.id, {a_casts} FROM d RETURNING {quote('donation_id')}, id"
-        )
-        params += a_params
+        params += [f.get_db_prep_save(f.pre_save(allocation, add=True), connection) for f in allocation_fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
