@@ -75,20 +75,18 @@ def refresh_projects(project_ids=None) -> int:
 
 
 def _refresh_lines(ids) -> None:
+    """Each line's spending, from its expenditures. Written as a correlated update of the given projects' lines
+    (one index look-up of the expenditures per line), not as an UPDATE ... FROM an aggregate: on PostgreSQL, with
+    the statistics of tables filled in the same transaction (a bulk import), the planner could join that aggregate
+    to every line of the table in a nested loop and take minutes."""
     t = _tables()
-    where, params = _scope("l.project_id", ids)
+    where, params = _scope("project_id", ids)
+    expenditures, lines = t["expenditure"], t["line"]
+    # Table names from the models; the project ids are parameters.
+    spent = f"COALESCE((SELECT SUM(e.project_amount_minor) FROM {expenditures} e WHERE e.line_id = {lines}.id), 0)"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            UPDATE {t["line"]} SET spent_minor = s.total
-            FROM (
-                SELECT l.id AS id, COALESCE(SUM(e.project_amount_minor), 0) AS total
-                FROM {t["line"]} l LEFT JOIN {t["expenditure"]} e ON e.line_id = l.id
-                WHERE {where}
-                GROUP BY l.id
-            ) s
-            WHERE {t["line"]}.id = s.id AND {t["line"]}.spent_minor <> s.total
-            """,  # noqa: S608 - table names from the models; values are parameters
+            f"UPDATE {t['line']} SET spent_minor = {spent} WHERE {where} AND spent_minor <> {spent}",  # noqa: S608
             params,
         )
 

@@ -139,6 +139,11 @@ class _Run:
         self.events = finance_import._AuditBatch(actor=actor, organization=charity)
         self.checked = 0  # projects the deviation detection ran on (beyond a threshold)
         self.deviations_queued = 0  # of which the worker has yet to run it
+        # Projects imported before IATI records existed, to link rather than duplicate: asked once per run, since
+        # every project this run makes has its record (the per-batch look-up would scan the charity's projects).
+        self.legacy_possible = (
+            Project.objects.filter(charity=charity, iati__isnull=True).exclude(iati_identifier="").exists()
+        )
         self.signatures = {"queued": 0}  # projects whose coordination signatures the worker is asked to make
 
     def problem(self, item: reader.ReadActivity | None, message: str, *, identifier: str = "") -> None:
@@ -157,10 +162,14 @@ class _Run:
                 "identifier", "content_sha256", "updated_at", "project_id"
             )
         }
-        legacy = dict(
-            Project.objects.filter(charity=self.charity, iati_identifier__in=identifiers - set(existing)).values_list(
-                "iati_identifier", "pk"
+        legacy = (
+            dict(
+                Project.objects.filter(charity=self.charity, iati_identifier__in=identifiers - set(existing))
+                .order_by()
+                .values_list("iati_identifier", "pk")
             )
+            if self.legacy_possible
+            else {}
         )
         seen: set[str] = set()
         pending, built_items, changed, linked = [], [], [], []
