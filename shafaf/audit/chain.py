@@ -78,10 +78,6 @@ def _jsonable_other(value):
     return str(value)
 
 
-def canonical_bytes(content: dict) -> bytes:
-    return json.dumps(jsonable(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
 def content_of(event: AuditEvent) -> dict:
     return {name: getattr(event, name) for name in HASHED_FIELDS}
 

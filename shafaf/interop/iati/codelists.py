@@ -69,10 +69,6 @@ def _aid_type_list(element) -> str | None:
     return "AidType" if (element.get("vocabulary") or "1") == "1" else None
 
 
-def _org_type_list(element) -> str:
-    return "OrganisationType"
-
-
 CODED = {
     ("iati-activity", "default-currency"): "Currency",
     ("iati-organisation", "default-currency"): "Currency",
