@@ -117,6 +117,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Statements are prepared only where the code asks for it (shafaf.core.prepared: the donations API's few
+    # statements), never automatically: psycopg's counter of executions is set out of reach.
+    options.setdefault("prepare_threshold", 2**31 - 1)
+    # Prepared statements and the ledger's and audit's trigger functions are planned once per connection (a
+    # generic plan). PostgreSQL's default would re-plan them for their values on every execution: for the API's
+    # look-up join, planning costs several times what running it does. Django's own queries are not prepared, so
+    # this setting leaves them alone.
+    options.setdefault("options", "-c plan_cache_mode=force_generic_plan")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -7,6 +7,7 @@ from rest_framework import authentication, exceptions
 from shafaf.accounts.middleware import two_factor_satisfied
 from shafaf.accounts.models import ApiToken, Membership, Organization, User
 from shafaf.accounts.services import LAST_USED_PRECISION, hash_key
+from shafaf.core.prepared import prepared_cursor
 from shafaf.donations.selectors import Columns
 
 _TOKEN_SQL: dict[str, str] = {}
@@ -37,7 +38,7 @@ def token_authenticate(key: str):
     `shafaf.accounts.permissions.organization_ids_with_role`) and those organisations (`user._shafaf_organizations`,
     by id). "Last used" is written at most once a minute, as `shafaf.accounts.services.api_token_authenticate`
     does."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_token_sql(), [True, True, hash_key(key), True])
         rows = cursor.fetchall()
     if not rows:

@@ -6,8 +6,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from shafaf.core import context
+from shafaf.core.prepared import prepared_cursor
 
-from .chain import compute_hash, jsonable
+from .chain import compute_hash, content_of, jsonable
 from .models import AuditChainHead, AuditCheckpoint, AuditEvent
 
 
@@ -59,9 +60,9 @@ def record(
     and the write it records are committed together or not at all."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must be called inside transaction.atomic()")
-    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    head_seq, head_hash = _lock_head()
     event = AuditEvent(
-        seq=head.seq + 1,
+        seq=head_seq + 1,
         occurred_at=timezone.now(),
         actor=actor if actor is not None and actor.pk else None,
         actor_username=actor.get_username() if actor is not None and actor.pk else "",
@@ -74,10 +75,8 @@ def record(
         changes=jsonable(changes or {}),
         reason=reason or "",
         request_id=context.get_request_id(),
-        prev_hash=head.hash,
+        prev_hash=head_hash,
     )
-    from .chain import content_of
-
     event.hash = compute_hash(content_of(event))
     if connection.vendor == "postgresql":
         _insert_and_advance(event)
@@ -87,19 +86,38 @@ def record(
     return event
 
 
+def _lock_head() -> tuple[int, str]:
+    """Locks the chain head until the transaction ends (every writer waits here for the one before it) and gives
+    its sequence number and hash; creates it on the first event."""
+    row = None
+    if connection.vendor == "postgresql":
+        with prepared_cursor() as cursor:
+            cursor.execute(_HEAD_SQL)
+            row = cursor.fetchone()
+    if row is None:
+        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        return head.seq, head.hash
+    return row[0], row[1]
+
+
+_HEAD_SQL = f'SELECT "seq", "hash" FROM "{AuditChainHead._meta.db_table}" WHERE "id" = 1 FOR UPDATE'  # noqa: S608
+_INSERT_SQL: list[str] = []
+
+
 def _insert_and_advance(event: AuditEvent) -> None:
     """Inserts the event and moves the chain head to it in one statement (PostgreSQL)."""
     fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(f'"{f.column}"' for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
-    events, heads = AuditEvent._meta.db_table, AuditChainHead._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
+    if not _INSERT_SQL:
+        columns = ", ".join(f'"{f.column}"' for f in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        events, heads = AuditEvent._meta.db_table, AuditChainHead._meta.db_table
+        _INSERT_SQL.append(
             f'WITH e AS (INSERT INTO "{events}" ({columns}) VALUES ({placeholders}) RETURNING "id", "seq", "hash") '  # noqa: S608
-            f'UPDATE "{heads}" SET "seq" = e.seq, "hash" = e.hash FROM e WHERE "{heads}"."id" = 1 RETURNING e.id',
-            params,
+            f'UPDATE "{heads}" SET "seq" = e.seq, "hash" = e.hash FROM e WHERE "{heads}"."id" = 1 RETURNING e.id'
         )
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    with prepared_cursor() as cursor:
+        cursor.execute(_INSERT_SQL[0], params)
         event.pk = cursor.fetchone()[0]
     event._state.adding = False
     event._state.db = connection.alias

@@ -180,7 +180,9 @@ def _lookup_sql(vendor: str) -> str:
         pk, charity = quote("id"), quote("charity_id")
         sql = _LOOKUP_SQL[vendor] = (
             f"SELECT {select} FROM (SELECT 1 AS one) x "  # noqa: S608
-            f"LEFT OUTER JOIN {table['e']} e ON e.{charity} = %s AND e.{quote('idempotency_key')} = %s "
+            # "<> ''" lets a generic plan (shafaf.core.prepared) use the partial unique index of the keys.
+            f"LEFT OUTER JOIN {table['e']} e ON e.{charity} = %s AND e.{quote('idempotency_key')} = %s"
+            f" AND e.{quote('idempotency_key')} <> '' "
             f"LEFT OUTER JOIN {table['d']} d ON d.{pk} = %s AND d.{charity} = %s "
             f"LEFT OUTER JOIN {table['b']} b ON b.{pk} = %s AND b.{charity} = %s "
             f"LEFT OUTER JOIN {table['p']} p ON p.{pk} = %s AND p.{charity} = %s "
@@ -196,9 +198,10 @@ def donation_lookups(*, charity_id: int, idempotency_key: str, donor_id, bank_ac
     the charity (so the charity's rows are what ``donors_visible_to`` and ``bank_accounts_visible_to`` give it)."""
     from django.db import connection
 
+    from shafaf.core.prepared import prepared_cursor
     from shafaf.projects.models import Project
 
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _lookup_sql(connection.vendor),
             [

@@ -34,6 +34,7 @@ from shafaf.audit.services import record
 from shafaf.core.allocation import split_by_weights
 from shafaf.core.exceptions import Conflict, DomainError, NotAllowed
 from shafaf.core.money import Money, MoneyError, known_currencies
+from shafaf.core.prepared import prepared_cursor
 from shafaf.finance import ledger
 from shafaf.finance.models import AccountKind
 from shafaf.projects.choices import ACTIVE_STATUSES
@@ -679,7 +680,7 @@ def _insert_once(donation: Donation, allocation: Allocation | None = None) -> Al
     params = [f.get_db_prep_save(f.pre_save(donation, add=True), connection) for f in donation_fields]
     if allocation is not None:
         params += [f.get_db_prep_save(f.pre_save(allocation, add=True), connection) for f in allocation_fields]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

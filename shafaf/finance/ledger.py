@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from shafaf.core.exceptions import DomainError
 from shafaf.core.money import Money
+from shafaf.core.prepared import prepared_cursor
 
 from .models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
 
@@ -234,7 +235,7 @@ def _post_one(posting: Posting, user) -> LedgerTransaction:
     params = [txn.kind, txn.memo, txn.source, txn.occurred_on, user.pk if user else None, txn.created_at]
     for acct, money in posting.entries:
         params.extend([acct.pk, money.currency, money.minor])
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f'WITH t AS (INSERT INTO "{transactions}" ("kind", "memo", "source", "occurred_on", "created_by_id", '  # noqa: S608
             f'"created_at") VALUES (%s, %s, %s, %s, %s, %s) RETURNING "id") '
