@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 from django.core.management import call_command
@@ -14,6 +13,7 @@ from shafaf.audit.models import AuditEvent
 from shafaf.core.exceptions import NotAllowed
 from shafaf.donations import imports, services
 from shafaf.donations.models import Allocation, Donation, DonationImport, Purpose
+from shafaf.donations.tests.helpers import import_text
 from shafaf.finance import ledger
 from shafaf.finance.tests.helpers import license_project
 from tests.factories import World, approved_bank_account, donor_of
@@ -32,16 +32,7 @@ def setup(db):
 
 
 def run(world, account, text: str | bytes, channel="knet", actor=None):
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    with translation.override("en"):
-        return imports.import_start(
-            actor=actor or world.najat,
-            charity=world.charity_a,
-            channel=channel,
-            bank_account=account,
-            file=io.BytesIO(data),
-            file_name="knet.csv",
-        )
+    return import_text(world, account, text, channel=channel, actor=actor)
 
 
 def test_good_rows_are_kept_bad_rows_reported_with_row_and_column(setup):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 from django.utils import timezone, translation
 
-from shafaf.donations import imports
 from shafaf.donations.models import DonationImport
+from shafaf.donations.tests.helpers import import_text
 from shafaf.finance.tests.helpers import license_project
 from tests.factories import World, approved_bank_account, donor_of
 
@@ -26,16 +25,7 @@ def setup(db):
     return world, account
 
 
-def run(world, account, text: str):
-    with translation.override("en"):
-        return imports.import_start(
-            actor=world.najat,
-            charity=world.charity_a,
-            channel="knet",
-            bank_account=account,
-            file=io.BytesIO(text.encode("utf-8")),
-            file_name="knet.csv",
-        )
+run = import_text
 
 
 def test_each_bad_row_has_row_column_value_code_and_message(setup):
