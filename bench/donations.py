@@ -29,7 +29,9 @@ does not depend on the neighbours, and 2,000 ms / (CPU ms per donation) is what 
 Options: --workers/--worker-class/--threads (gunicorn), --concurrency, --requests, --crash-keys, --kills,
 --import-rows, --skip load|crash|import, --conn-max-age S (how long a worker keeps its database connection;
 60 as scripts/serve.sh runs it, 0 for a new connection per request), --profile N (N in-process POSTs: time per
-phase, the queries of one POST, cProfile), --profile-import (cProfile of the import).
+phase, the queries of one POST, cProfile), --profile-import (cProfile of the import), --writers N (threads writing
+the import's chunks; shafaf.donations.imports.WRITERS by default). (c) also prints the import's CPU per row, of
+this process (the reading and writing threads) and of PostgreSQL.
 
 The process exits 1 when a safety check fails (lost, duplicated, totals, ledger); the speed verdicts are printed.
 """
@@ -768,6 +770,9 @@ def main() -> None:
         "--conn-max-age", type=int, default=60, help="seconds a worker keeps its database connection (0: per request)"
     )
     parser.add_argument("--profile-import", action="store_true", help="cProfile the settlement import")
+    parser.add_argument(
+        "--writers", type=int, default=0, help="threads writing the import's chunks (default: imports.WRITERS)"
+    )
     parser.add_argument("--concurrency", type=int, default=16, help="client threads of the load test")
     parser.add_argument("--requests", type=int, default=6_000, help="POSTs of the load test")
     parser.add_argument("--crash-keys", type=int, default=3_000)
@@ -797,6 +802,10 @@ def main() -> None:
     expected: dict[str, int] = {}
     prefixes: list[str] = []
     fx = build_fixture()
+    from shafaf.donations import imports as imports_module
+
+    if args.writers:
+        imports_module.WRITERS = args.writers
     if args.profile:
         run_profile(fx, requests=args.profile, expected=expected)
         prefixes += ["pwarm", "ptime", "pshow", "pprof"]
@@ -874,9 +883,12 @@ def main() -> None:
 
                 profiler = cProfile.Profile()
                 profiler.enable()
+            pg = postmaster_pid()
+            cpu_before = (time.process_time(), cpu_seconds(pg) if pg else 0.0)
             began = time.perf_counter()
             batch = run_import(fx, path)
             seconds = time.perf_counter() - began
+            cpu = (time.process_time() - cpu_before[0], (cpu_seconds(pg) if pg else 0.0) - cpu_before[1])
             if args.profile_import:
                 import io
                 import pstats
@@ -894,6 +906,12 @@ def main() -> None:
                 f" {batch.rows_failed:,} refused in {seconds:.1f} s = {rate:,.0f} rows/s"
                 f" ({'meets' if rate >= 20_000 else 'MISSES'} the >= 20,000 rows/s target)"
             )
+            if batch.rows_ok:
+                say(
+                    f"  {imports_module.WRITERS if imports_module._Writers.usable() else 1} writer(s);"
+                    f" CPU per row: Python {cpu[0] / batch.rows_ok * 1e6:.1f} us (all threads)"
+                    f" + PostgreSQL {cpu[1] / batch.rows_ok * 1e6:.1f} us"
+                )
             if batch.rows_failed:
                 say(f"  first errors: {batch.errors[:3]}")
             began = time.perf_counter()
