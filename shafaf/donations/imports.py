@@ -506,9 +506,10 @@ def _flush(run: _Run, *, final: bool = False, failed: str = "") -> None:
             )
 
 
-# Chunks written at once on PostgreSQL, each by its own thread, database connection and transaction. Three on two
-# cores: while one writer builds its COPY text, two backends keep both cores busy (bench/donations.py: 2 writers
-# 20.7k rows/s, 3 writers 24.1k, 4 writers 22.4k). One chunk more waits its turn, which bounds the rows in memory.
+# Chunks written at once on PostgreSQL, each by its own thread, database connection and transaction. On two cores
+# (bench/donations.py --writers N, 200k rows): one after another 14.8k rows/s, 2 writers 22.5k, 3 writers 23.4k,
+# 4 writers 25.2k, within the runs' spread of 3 and 4 at 1M rows; 3 keeps one connection fewer. One chunk more
+# waits its turn, which bounds the rows held in memory.
 WRITERS = 3
 CHUNK_ATTEMPTS = 5
 RETRYABLE_SQLSTATES = frozenset({"23505", "40P01"})  # a reference written at once by two chunks; a deadlock
