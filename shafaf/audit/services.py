@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -101,23 +103,28 @@ def _lock_head() -> tuple[int, str]:
 
 
 _HEAD_SQL = f'SELECT "seq", "hash" FROM "{AuditChainHead._meta.db_table}" WHERE "id" = 1 FOR UPDATE'  # noqa: S608
-_INSERT_SQL: list[str] = []
+
+
+@functools.cache
+def _insert_sql() -> tuple[str, list]:
+    """The statement of _insert_and_advance and the fields whose values it takes, in order."""
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    events, heads = AuditEvent._meta.db_table, AuditChainHead._meta.db_table
+    sql = (
+        f'WITH e AS (INSERT INTO "{events}" ({columns}) VALUES ({placeholders}) RETURNING "id", "seq", "hash") '  # noqa: S608
+        f'UPDATE "{heads}" SET "seq" = e.seq, "hash" = e.hash FROM e WHERE "{heads}"."id" = 1 RETURNING e.id'
+    )
+    return sql, fields
 
 
 def _insert_and_advance(event: AuditEvent) -> None:
     """Inserts the event and moves the chain head to it in one statement (PostgreSQL)."""
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    if not _INSERT_SQL:
-        columns = ", ".join(f'"{f.column}"' for f in fields)
-        placeholders = ", ".join(["%s"] * len(fields))
-        events, heads = AuditEvent._meta.db_table, AuditChainHead._meta.db_table
-        _INSERT_SQL.append(
-            f'WITH e AS (INSERT INTO "{events}" ({columns}) VALUES ({placeholders}) RETURNING "id", "seq", "hash") '  # noqa: S608
-            f'UPDATE "{heads}" SET "seq" = e.seq, "hash" = e.hash FROM e WHERE "{heads}"."id" = 1 RETURNING e.id'
-        )
+    sql, fields = _insert_sql()
     params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     with prepared_cursor() as cursor:
-        cursor.execute(_INSERT_SQL[0], params)
+        cursor.execute(sql, params)
         event.pk = cursor.fetchone()[0]
     event._state.adding = False
     event._state.db = connection.alias

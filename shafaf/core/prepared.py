@@ -11,32 +11,31 @@ by the connection (psycopg keeps the last 100). On another database it is ``conn
 
 from __future__ import annotations
 
+import functools
+
 from django.db import connection
 
-_classes: tuple = ()
 
-
+@functools.cache
 def _classes_for_postgresql() -> tuple:
-    global _classes
-    if not _classes:
-        from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
-        from django.db.backends.utils import CursorWrapper
+    """The cursor class and its logging wrapper (made on first use: the PostgreSQL backend imports psycopg)."""
+    from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+    from django.db.backends.utils import CursorWrapper
 
-        class PreparingCursor(ServerBindingCursor):
-            """Binds values server-side and prepares the statement on its first execution."""
+    class PreparingCursor(ServerBindingCursor):
+        """Binds values server-side and prepares the statement on its first execution."""
 
-            def execute(self, query, params=None, *, prepare=None, binary=None):
-                return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
 
-        class PreparedDebugWrapper(CursorDebugWrapper):
-            """Logs a prepared statement as written (its values travel apart from it)."""
+    class PreparedDebugWrapper(CursorDebugWrapper):
+        """Logs a prepared statement as written (its values travel apart from it)."""
 
-            def execute(self, sql, params=None):
-                with self.debug_sql(sql, params):
-                    return CursorWrapper.execute(self, sql, params)
+        def execute(self, sql, params=None):
+            with self.debug_sql(sql, params):
+                return CursorWrapper.execute(self, sql, params)
 
-        _classes = (PreparingCursor, PreparedDebugWrapper)
-    return _classes
+    return PreparingCursor, PreparedDebugWrapper
 
 
 def prepared_cursor(using=None):

@@ -32,10 +32,32 @@ def refuse_on_form(form, error: DomainError) -> int:
 
 def upload_too_large(form, upload, limit_bytes: int, field: str = "file") -> bool:
     """True, with the field's error on the form, when an uploaded file is over the import's limit."""
+    from shafaf.interop.rows import too_large_message
+
     if upload.size <= limit_bytes:
         return False
-    form.add_error(field, _("The file is too large: the limit is %(limit)s MB.") % {"limit": limit_bytes // 2**20})
+    form.add_error(field, too_large_message(limit_bytes))
     return True
+
+
+def run_upload_import(request, form, limit_bytes: int, run):
+    """The POST of an import page whose service answers a report with ``file_errors`` (partners, projects): checks
+    the form and the upload's size, calls ``run(upload)``, and puts the report's file errors, or the service's
+    refusal, onto the form. Answers (the report or None, the page's HTTP status)."""
+    if request.method != "POST":
+        return None, 200
+    if not form.is_valid():
+        return None, 400
+    upload = form.cleaned_data["file"]
+    if upload_too_large(form, upload, limit_bytes):
+        return None, 400
+    try:
+        report = run(upload)
+    except DomainError as refused:
+        return None, refuse_on_form(form, refused)
+    for message in report.file_errors:
+        form.add_error("file", message)
+    return report, 400 if report.file_errors else 200
 
 
 def htmx_template(request, full: str, partial: str) -> str:

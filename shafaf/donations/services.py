@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -642,15 +643,10 @@ def donation_record(
     return donation
 
 
-_INSERT_SQL: dict[bool, tuple] = {}
-
-
+@functools.cache
 def _insert_sql(*, with_allocation: bool) -> tuple[str, list, list]:
     """The INSERT ... ON CONFLICT DO NOTHING of _insert_once (PostgreSQL), made once per process: its text and the
     fields whose values it takes, in order."""
-    found = _INSERT_SQL.get(with_allocation)
-    if found is not None:
-        return found
     quote = connection.ops.quote_name
 
     def columns(model, skip=()):
@@ -670,8 +666,7 @@ def _insert_sql(*, with_allocation: bool) -> tuple[str, list, list]:
             f"WITH d AS ({sql}) INSERT INTO {quote(Allocation._meta.db_table)} "  # noqa: S608
             f"({quote('donation_id')}, {a_columns}) SELECT d.id, {a_casts} FROM d RETURNING {quote('donation_id')}, id"
         )
-    found = _INSERT_SQL[with_allocation] = (sql, donation_fields, allocation_fields)
-    return found
+    return sql, donation_fields, allocation_fields
 
 
 def _insert_once(donation: Donation, allocation: Allocation | None = None) -> Allocation | None:

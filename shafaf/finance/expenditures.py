@@ -57,7 +57,7 @@ from shafaf.core.money import (
     parse_money,
     round_ratio,
 )
-from shafaf.interop.rows import RowError, TableError, read_table
+from shafaf.interop.rows import RowError, TableError, read_table, too_large_message
 from shafaf.projects.models import Project
 from shafaf.projects.services import check_upload
 
@@ -617,9 +617,7 @@ def check_import_file(file) -> tuple[str, str]:
     if size == 0:
         raise FileRefused(_("The file is empty."))
     if size is not None and size > MAX_IMPORT_BYTES:
-        raise FileRefused(
-            _("The file is too large: the limit is %(limit)s MB.") % {"limit": MAX_IMPORT_BYTES // (1024 * 1024)}
-        )
+        raise FileRefused(too_large_message(MAX_IMPORT_BYTES))
     file.seek(0)
     head = file.read(4096)
     if not head:

@@ -31,6 +31,11 @@ VALUE_LIMIT = 200
 ERROR_COLUMNS = ("row", "column", "value", "code", "message")
 
 
+def too_large_message(limit_bytes: int) -> str:
+    """What an import says of a file over its limit (its service and its page alike)."""
+    return _("The file is too large: the limit is %(limit)s MB.") % {"limit": limit_bytes // 2**20}
+
+
 @dataclass(frozen=True)
 class RowError:
     row: int  # the spreadsheet's row number: the header is row 1, the first data row 2; 0 for the whole file

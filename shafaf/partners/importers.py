@@ -33,7 +33,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from shafaf.core.exceptions import DomainError, NotAllowed
-from shafaf.interop.rows import RowError, RowReport, TableError, normalise_column, read_table
+from shafaf.interop.rows import RowError, RowReport, TableError, normalise_column, read_table, too_large_message
 
 from . import permissions, services
 from .choices import PartnerNameKind
@@ -192,9 +192,7 @@ def import_partners(
         raise NotAllowed(_("Only the ministry's administrators and accreditation officers import partners."))
     report = ImportReport(file=filename)
     if len(data) > MAX_BYTES:
-        report.file_errors.append(
-            _("The file is too large: the limit is %(limit)s MB.") % {"limit": MAX_BYTES // (1024 * 1024)}
-        )
+        report.file_errors.append(too_large_message(MAX_BYTES))
         return report
     header, rows, file_errors = read_rows(data, filename)
     report.file_errors.extend(file_errors)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shafaf.accounts.choices import Authority
 from shafaf.core.exceptions import DomainError
-from shafaf.core.views import flash_saved, htmx_template, refuse_on_form, stored_file_response, upload_too_large
+from shafaf.core.views import flash_saved, htmx_template, refuse_on_form, run_upload_import, stored_file_response
 from shafaf.interop.tables import Column, attr, export_filtered
 
 from . import importers, permissions, selectors, services
@@ -432,19 +432,12 @@ def import_view(request):
     """The CSV import: the form with the columns' help, then the report."""
     _refuse_unless(permissions.can_manage_partners(request.user))
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = None
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            if not upload_too_large(form, upload, importers.MAX_BYTES):
-                report = importers.import_partners(actor=request.user, data=upload.read(), filename=upload.name)
-                status = 200
-                if report.file_errors:
-                    for message in report.file_errors:
-                        form.add_error("file", message)
-                    status = 400
+    report, status = run_upload_import(
+        request,
+        form,
+        importers.MAX_BYTES,
+        lambda upload: importers.import_partners(actor=request.user, data=upload.read(), filename=upload.name),
+    )
     context = {"form": form, "report": report, "columns": importers.COLUMNS}
     return render(request, "partners/partner_import.html", context, status=status)
 

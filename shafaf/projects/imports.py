@@ -42,7 +42,7 @@ from django.utils.translation import gettext_lazy
 
 from shafaf.audit.services import record
 from shafaf.core.exceptions import DomainError, NotAllowed
-from shafaf.interop.rows import RowReport, TableError, normalise_column, read_table
+from shafaf.interop.rows import RowReport, TableError, normalise_column, read_table, too_large_message
 
 from . import permissions, services
 from .choices import BeneficiaryGroup, ProjectModel
@@ -271,9 +271,7 @@ def projects_import(*, actor, charity, data: bytes, filename: str = "", progress
         raise NotAllowed(_("You cannot create projects for this charity."))
     report = RowReport(file=filename)
     if len(data) > MAX_BYTES:
-        report.file_errors.append(
-            _("The file is too large: the limit is %(limit)s MB.") % {"limit": MAX_BYTES // (1024 * 1024)}
-        )
+        report.file_errors.append(too_large_message(MAX_BYTES))
         return report
     try:
         table = read_table(data, filename)

@@ -12,9 +12,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from shafaf.accounts.models import Organization
-from shafaf.core.exceptions import DomainError
 from shafaf.core.forms import StyledFormMixin
-from shafaf.core.views import upload_too_large
+from shafaf.core.views import run_upload_import
 
 from . import imports, permissions
 
@@ -45,28 +44,14 @@ def project_import_view(request):
         "name_en", "pk"
     )
     form = ProjectImportForm(request.POST or None, request.FILES or None, charities=charities)
-    report = None
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            if not upload_too_large(form, upload, imports.MAX_BYTES):
-                try:
-                    report = imports.projects_import(
-                        actor=request.user,
-                        charity=form.cleaned_data["charity"],
-                        data=upload.read(),
-                        filename=upload.name,
-                    )
-                except DomainError as refused:
-                    form.add_error(None, str(refused.message))
-                else:
-                    status = 200
-                    for message in report.file_errors:
-                        form.add_error("file", message)
-                    if report.file_errors:
-                        status = 400
+    report, status = run_upload_import(
+        request,
+        form,
+        imports.MAX_BYTES,
+        lambda upload: imports.projects_import(
+            actor=request.user, charity=form.cleaned_data["charity"], data=upload.read(), filename=upload.name
+        ),
+    )
     context = {"form": form, "report": report, "columns": imports.COLUMNS}
     return render(request, "projects/project_import.html", context, status=status)
 

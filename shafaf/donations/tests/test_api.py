@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import uuid
 
 import pytest
-from django.test import Client
-from django.utils import timezone, translation
+from django.utils import translation
 
-from shafaf.accounts.services import api_token_create
 from shafaf.donations.models import Allocation, Donation, Purpose
+from shafaf.donations.tests.helpers import bearer, body, post
 from shafaf.finance.tests.helpers import license_project
 from tests.concurrency import run_and_wait, run_in_thread, threaded_database
 from tests.factories import World, approved_bank_account, donor_account, donor_of, make_project
-
-
-@pytest.fixture
-def setup(db):
-    with translation.override("en"):
-        world = World()
-        project = license_project(world)
-        account = approved_bank_account(world)
-        donor = donor_of(world)
-    return world, project, account, donor
-
-
-def bearer(user) -> Client:
-    _token, key = api_token_create(actor=user, user=user, name="api")
-    return Client(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ACCEPT_LANGUAGE="en")
-
-
-def body(account_, donor_, **overrides) -> dict:
-    data = {
-        "donor": donor_.pk,
-        "amount": "12.500",
-        "currency": "KWD",
-        "received_at": (timezone.now() - dt.timedelta(hours=1)).replace(microsecond=0).isoformat(),
-        "channel": "knet",
-        "bank_account": account_.pk,
-        "purpose": "general",
-    }
-    data.update(overrides)
-    return data
-
-
-def post(client, data, key=None):
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-    return client.post("/api/v1/donations/", data, content_type="application/json", **headers)
 
 
 def test_a_donation_is_recorded_with_its_receipt_number(setup):

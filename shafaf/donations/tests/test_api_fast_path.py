@@ -8,17 +8,14 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
 
 from shafaf.accounts.models import Membership
 from shafaf.accounts.services import api_token_create
 from shafaf.api.authentication import token_authenticate
 from shafaf.donations.api import DonationSerializer, donation_input
 from shafaf.donations.models import Donation
-from shafaf.finance.tests.helpers import license_project
-from tests.factories import World, approved_bank_account, donor_of
+from shafaf.donations.tests.helpers import bearer, body, post
 
 NOW = "2026-03-01T10:00:00+03:00"
 BASE = {
@@ -88,42 +85,9 @@ def test_a_form_body_goes_to_the_serializer():
     assert donation_input(QueryDict("donor=5&amount=1.000")) is None
 
 
-@pytest.fixture
-def setup(db):
-    with translation.override("en"):
-        world = World()
-        project = license_project(world)
-        account = approved_bank_account(world)
-        donor = donor_of(world)
-    return world, project, account, donor
-
-
-def _client(user):
-    _token, key = api_token_create(actor=user, user=user, name="api")
-    return Client(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ACCEPT_LANGUAGE="en"), key
-
-
-def _body(account, donor, **overrides):
-    data = {
-        "donor": donor.pk,
-        "amount": "2.000",
-        "currency": "KWD",
-        "received_at": (timezone.now() - dt.timedelta(hours=1)).replace(microsecond=0).isoformat(),
-        "channel": "knet",
-        "bank_account": account.pk,
-        "purpose": "general",
-    }
-    data.update(overrides)
-    return data
-
-
-def _post(client, data, key):
-    return client.post("/api/v1/donations/", data, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
-
-
 def test_the_token_query_loads_the_active_memberships_and_their_organisations(setup):
     world, *_ = setup
-    _unused, key = _client(world.najat)
+    _token, key = api_token_create(actor=world.najat, user=world.najat, name="api")
     with CaptureQueriesContext(connection) as captured:
         token = token_authenticate(key)
     assert token is not None and token.user.pk == world.najat.pk
@@ -140,19 +104,19 @@ def test_the_token_query_loads_the_active_memberships_and_their_organisations(se
 
 def test_an_inactive_membership_no_longer_records_donations(setup):
     world, _project, account, donor = setup
-    client, _key = _client(world.najat)
+    client = bearer(world.najat)
     Membership.objects.filter(user=world.najat, organization=world.charity_a).update(is_active=False)
-    response = _post(client, _body(account, donor, charity=world.charity_a.pk), "inactive")
+    response = post(client, body(account, donor, charity=world.charity_a.pk), "inactive")
     assert response.status_code == 403, response.content
     assert not Donation.objects.filter(idempotency_key="inactive").exists()
 
 
 def test_a_post_reads_in_two_queries(setup):
     world, project, account, donor = setup
-    client, _key = _client(world.najat)
-    assert _post(client, _body(account, donor), "warm").status_code == 201  # "last used" written once
+    client = bearer(world.najat)
+    assert post(client, body(account, donor), "warm").status_code == 201  # "last used" written once
     with CaptureQueriesContext(connection) as captured:
-        response = _post(client, _body(account, donor, purpose="project", project=project.pk), "counted")
+        response = post(client, body(account, donor, purpose="project", project=project.pk), "counted")
     assert response.status_code == 201, response.content
     reads = [
         q["sql"]
@@ -167,26 +131,26 @@ def test_a_post_reads_in_two_queries(setup):
 
 def test_another_charitys_donor_and_account_are_not_found(setup):
     world, _project, account, donor = setup
-    client, _key = _client(world.staff_b)
-    response = _post(client, _body(account, donor), "foreign")
+    client = bearer(world.staff_b)
+    response = post(client, body(account, donor), "foreign")
     assert response.status_code == 400, response.content
     assert set(response.json()["error"]["fields"]) == {"donor"}  # the first of the charity's look-ups that fails
-    outsider = _post(client, _body(account, donor, charity=world.charity_a.pk), "foreign-charity")
+    outsider = post(client, body(account, donor, charity=world.charity_a.pk), "foreign-charity")
     assert outsider.status_code == 403, outsider.content
     assert not Donation.objects.filter(idempotency_key__startswith="foreign").exists()
 
 
 def test_replay_mismatch_and_missing_donor(setup):
     world, _project, account, donor = setup
-    client, _key = _client(world.najat)
-    data = _body(account, donor)
-    first = _post(client, data, "replay")
+    client = bearer(world.najat)
+    data = body(account, donor)
+    first = post(client, data, "replay")
     assert first.status_code == 201
-    again = _post(client, data, "replay")
+    again = post(client, data, "replay")
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
-    other = _post(client, {**data, "amount": "3.000"}, "replay")
+    other = post(client, {**data, "amount": "3.000"}, "replay")
     assert other.status_code == 422
     assert other.json()["error"]["code"] == "idempotency_key_reused"
-    missing = _post(client, {**_body(account, donor), "donor": 10**12}, "missing-donor")
+    missing = post(client, {**body(account, donor), "donor": 10**12}, "missing-donor")
     assert missing.status_code == 400 and "donor" in missing.json()["error"]["fields"]

@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from shafaf.donations.models import Allocation, Donation, DonationImport
-from shafaf.finance.tests.helpers import license_project
-from tests.factories import World, approved_bank_account, donor_of, verified_login
-
-
-@pytest.fixture
-def setup(db):
-    with translation.override("en"):
-        world = World()
-        project = license_project(world)
-        account = approved_bank_account(world)
-        donor = donor_of(world)
-    return world, project, account, donor
+from tests.factories import verified_login
 
 
 def signed_in(client, user):

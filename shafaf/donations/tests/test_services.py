@@ -31,16 +31,6 @@ def recent() -> dt.datetime:
     return timezone.now() - dt.timedelta(hours=1)
 
 
-@pytest.fixture
-def setup(db):
-    with translation.override("en"):
-        world = World()
-        project = license_project(world)
-        account = approved_bank_account(world)
-        donor = donor_of(world)
-    return world, project, account, donor
-
-
 def give(world, account, donor, *, amount="10.000", purpose=Purpose.GENERAL, project=None, actor=None, **extra):
     return services.donation_record(
         actor=actor or world.najat,

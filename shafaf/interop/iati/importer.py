@@ -217,23 +217,23 @@ class _Run:
         self.update(changed)
         self.events.flush()
 
+    def record(self, project_id: int, item) -> IatiActivity:
+        """The IATI record of an activity, for its project (new, or imported before records were kept)."""
+        return IatiActivity(
+            project_id=project_id,
+            charity=self.charity,
+            identifier=item.identifier,
+            imported_at=self.stamp,
+            updated_at=self.stamp,
+            **_record(item, source_file=self.source_file),
+        )
+
     def create(self, pending, items) -> None:
         if not pending:
             return
         projects = finance_import.write_batch(actor=self.actor, charity=self.charity, built=pending, events=self.events)
         insert_rows(
-            IatiActivity,
-            [
-                IatiActivity(
-                    project=project,
-                    charity=self.charity,
-                    identifier=item.identifier,
-                    imported_at=self.stamp,
-                    updated_at=self.stamp,
-                    **_record(item, source_file=self.source_file),
-                )
-                for project, item in zip(projects, items, strict=True)
-            ],
+            IatiActivity, [self.record(project.pk, item) for project, item in zip(projects, items, strict=True)]
         )
         planned = []
         for project, item in zip(projects, items, strict=True):
@@ -280,19 +280,7 @@ class _Run:
     def link(self, linked) -> None:
         if not linked:
             return
-        rows = IatiActivity.objects.bulk_create(
-            [
-                IatiActivity(
-                    project_id=project_id,
-                    charity=self.charity,
-                    identifier=item.identifier,
-                    imported_at=self.stamp,
-                    updated_at=self.stamp,
-                    **_record(item, source_file=self.source_file),
-                )
-                for project_id, item in linked
-            ]
-        )
+        rows = IatiActivity.objects.bulk_create([self.record(project_id, item) for project_id, item in linked])
         for row in rows:
             self.events.add(
                 action="iati.link",
